@@ -1,0 +1,265 @@
+#!/usr/bin/python
+# Copyright (c) freshdock.core contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: freshdock_digest
+short_description: Tell which containers and images run a tag that moved in the registry, without pulling
+version_added: 0.1.0
+description:
+  - Compares the digest each tag points at in its registry with the images the Docker engine holds, and
+    reports a verdict per container or image. It never pulls, creates or stops anything.
+  - One registry request per unique tag (a C(HEAD), which Docker Hub does not count as a pull), at most one
+    token request per registry, requests bounded per registry.
+  - A tag that was republished as a multi-platform index whose entry for the local platform did not change
+    is reported V(current) (no needless restart); this costs two C(GET)s, only in that case.
+  - Unknown is never V(stale). Registry, credential and network problems get their own status.
+author:
+  - freshdock.core developers
+options:
+  images:
+    description: Image references to check (for example V(nginx:1.25), V(ghcr.io/owner/app:stable)).
+    type: list
+    elements: str
+    default: []
+  containers:
+    description: Names or IDs of containers whose image to check.
+    type: list
+    elements: str
+    default: []
+  container_filters:
+    description:
+      - Select containers with Docker's list filters, for example C({label: ["freshdock.enable=true"]}).
+      - Use C({}) to select every running container.
+    type: dict
+  include_stopped:
+    description: Also check stopped containers selected by O(container_filters).
+    type: bool
+    default: false
+  policy:
+    description:
+      - Evaluate C(freshdock.*) labels and schedules as well.
+      - B(Not available yet) in this release; it arrives with the C(autoupdate) role. V(true) fails with a message.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - freshdock.core.engine
+  - freshdock.core.registry
+attributes:
+  check_mode:
+    description: Fully supported; the module is read-only, so check mode runs the same check.
+    support: full
+  diff_mode:
+    description: Nothing changes, so there is no diff.
+    support: none
+  action_group:
+    description: Use C(group/freshdock.core.freshdock) in C(module_defaults) to set engine and registry options once.
+    support: full
+    membership: [freshdock.core.freshdock]
+notes:
+  - Statuses are V(current), V(stale), V(behind_tag) (the engine already has the current image under the tag, the
+    container still runs an older one), V(pinned) (digest reference or image ID; never updated), V(local) (built
+    or re-tagged locally; never replaced), V(absent) (an O(images) entry not present on the engine),
+    V(auth_required), V(credentials_rejected), V(not_found), V(rate_limited), V(unreachable), V(unsupported)
+    (schema1 manifests, or an index without the local platform) and V(error).
+  - Registry hosts are validated like the docker CLI does, except that upper-case registry hosts are rejected
+    with a message instead of being accepted.
+  - Plain HTTP is used only for loopback registries, the engine's own insecure registries and entries with
+    O(registries[].insecure=true). Credentials are never sent to a plain-HTTP token realm of a secure
+    registry, and C(~/.netrc) is never read.
+requirements:
+  - python >= 3.9
+seealso:
+  - name: OCI distribution specification
+    description: How registries answer manifest requests.
+    link: https://github.com/opencontainers/distribution-spec/blob/main/spec.md
+"""
+
+EXAMPLES = r"""
+- name: Which opted-in containers run a stale image?
+  freshdock.core.freshdock_digest:
+    container_filters:
+      label:
+        - freshdock.enable=true
+  register: freshdock
+
+- name: Show the stale ones
+  ansible.builtin.debug:
+    msg: "{{ freshdock.results | selectattr('status', 'equalto', 'stale') | map(attribute='container') | list }}"
+
+- name: Check two images on a private registry with credentials
+  freshdock.core.freshdock_digest:
+    images:
+      - registry.example.com/team/api:stable
+      - registry.example.com/team/web:stable
+    registries:
+      - registry: registry.example.com
+        username: ci
+        password: "{{ vault_registry_token }}"
+        ca_path: /etc/pki/private-ca.pem
+
+- name: Check every container, running or not, on a remote engine
+  freshdock.core.freshdock_digest:
+    docker_host: tcp://docker1.example.com:2376
+    tls_verify: true
+    tls_ca_path: /etc/docker/ca.pem
+    container_filters: {}
+    include_stopped: true
+"""
+
+RETURN = r"""
+results:
+  description: One entry per container (from O(containers) and O(container_filters)) and per O(images) entry.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    container:
+      description: Container name, or V(null) for an O(images) entry.
+      type: str
+      sample: web
+    container_id:
+      description: Full container ID.
+      type: str
+      sample: 3f1c6f6a0d2e9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c
+    image:
+      description: The image reference as configured (C(Config.Image) of the container, verbatim).
+      type: str
+      sample: 127.0.0.1:5000/demo/web:stable
+    image_id:
+      description: ID of the image the container runs (or of the local image for an O(images) entry).
+      type: str
+      sample: sha256:6b1d1c2b0a5e0f4d7c3e2b1a09f8e7d6c5b4a3928171605f4e3d2c1b0a998877
+    registry:
+      description: Normalised registry host.
+      type: str
+      sample: 127.0.0.1:5000
+    repository:
+      description: Normalised repository path.
+      type: str
+      sample: demo/web
+    tag:
+      description: The tag checked (V(latest) when none was given; V(null) for digest references).
+      type: str
+      sample: stable
+    local_digests:
+      description: Registry digests the local image carries for this repository.
+      type: list
+      elements: str
+      sample: [sha256:8d4b7b2e9c1a0f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7980]
+    remote_digest:
+      description: Digest the tag points at in the registry now (V(null) when unknown).
+      type: str
+      sample: sha256:2a7f9c6e4b1d8a3f5e0c7b9d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5b7d9f
+    status:
+      description: The verdict (see the notes).
+      type: str
+      sample: stale
+    update_available:
+      description: V(true) for V(stale) and V(behind_tag), V(false) for V(current), V(pinned) and V(local), V(null) when unknown.
+      type: bool
+      sample: true
+    message:
+      description: Why, in a sentence, naming what to fix for the error statuses.
+      type: str
+      sample: 127.0.0.1:5000/demo/web:stable now points at a different image
+summary:
+  description: Number of results per status, plus C(total).
+  returned: always
+  type: dict
+  sample: {"current": 3, "stale": 1, "behind_tag": 0, "pinned": 0, "local": 1, "absent": 0, "auth_required": 0,
+           "credentials_rejected": 0, "not_found": 0, "rate_limited": 0, "unreachable": 0, "unsupported": 0,
+           "error": 0, "total": 5}
+rate_limits:
+  description: Pull rate limits per registry, when the registry sent C(RateLimit-*) headers (Docker Hub does).
+  returned: always
+  type: dict
+  sample: {"docker.io": {"limit": 100, "remaining": 76, "window": 21600}}
+engine:
+  description: The engine that was asked.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The engine's ID (C(docker info)).
+      type: str
+      sample: 4YQW:3XDM:6T3C:PRGS:5GCD:IVNP:Q2ZB:QX6M:HZ5N:JUQX:6JSM:EJNL
+    platform:
+      description: The engine's platform.
+      type: str
+      sample: linux/amd64
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.freshdock.core.plugins.module_utils.checker import DigestChecker, result_entry, summarize
+from ansible_collections.freshdock.core.plugins.module_utils.engine import DOCKER_IMPORT_ERROR, Engine
+from ansible_collections.freshdock.core.plugins.module_utils.errors import FreshdockError
+from ansible_collections.freshdock.core.plugins.module_utils.options import (
+    ENGINE_ARGS, REGISTRY_ARGS, credential_store, engine_options, registry_settings,
+)
+from ansible_collections.freshdock.core.plugins.module_utils.registry import RegistryClient
+from ansible_collections.freshdock.core.plugins.module_utils.transport import REQUESTS_IMPORT_ERROR
+
+
+class DigestManager:
+    def __init__(self, module: AnsibleModule) -> None:
+        params = module.params
+        if params["policy"]:
+            module.fail_json(msg="policy: true is not available yet; it arrives with the autoupdate role. "
+                                 "Remove 'policy' or set it to false.")
+        if not params["images"] and not params["containers"] and params["container_filters"] is None:
+            module.fail_json(msg="nothing to check: give images, containers or container_filters "
+                                 "(container_filters: {} selects every running container)")
+        self.module = module
+        self.params = params
+        self.engine = Engine(engine_options(params))
+        explicit, options = registry_settings(params)
+        self.registry = RegistryClient(
+            credential_store(params, explicit), options, validate_certs=params["validate_certs"],
+            timeout=params["timeout"], concurrency=params["concurrency"],
+            insecure_hint=self.engine.is_insecure_registry,
+        )
+
+    def run(self) -> dict:
+        checker = DigestChecker(self.engine, self.registry)
+        targets = checker.targets(self.params["images"], self.params["containers"],
+                                  self.params["container_filters"], self.params["include_stopped"])
+        entries = [result_entry(target) for target in checker.check(targets)]
+        for warning in checker.warnings + self.registry.warnings:
+            self.module.warn(warning)
+        return {
+            "changed": False,
+            "results": entries,
+            "summary": summarize(entries),
+            "rate_limits": self.registry.rate_limits,
+            "engine": {"id": self.engine.engine_id, "platform": str(self.engine.platform)},
+        }
+
+
+def main() -> None:
+    argument_spec = {
+        "images": {"type": "list", "elements": "str", "default": []},
+        "containers": {"type": "list", "elements": "str", "default": []},
+        "container_filters": {"type": "dict"},
+        "include_stopped": {"type": "bool", "default": False},
+        "policy": {"type": "bool", "default": False},
+    }
+    argument_spec.update(ENGINE_ARGS)
+    argument_spec.update(REGISTRY_ARGS)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if DOCKER_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    if REQUESTS_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    try:
+        module.exit_json(**DigestManager(module).run())
+    except FreshdockError as exc:
+        module.fail_json(msg=str(exc))
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,7 @@ options:
   registries:
     description:
       - Per-registry settings and credentials. Credentials given here win over the docker config file.
-      - Without an entry, credentials come from the docker config (O(docker_config_path)):
+      - Without an entry, credentials come from the docker config (O(docker_config_path)), in this order
         C(credHelpers) for the registry, then C(credsStore), then C(auths).
     type: list
     elements: dict

@@ -93,3 +93,12 @@ def select_entry(index: dict, wanted: Platform) -> dict | None:
         if _entry_platform(entry) == wanted and isinstance(entry.get("digest"), str):
             return entry
     return None
+
+
+def looks_like_manifest(document: dict, media: str) -> bool:
+    """Minimal shape check so a garbage body is never hashed into a "new" digest."""
+    if document.get("schemaVersion") != 2:
+        return False
+    if media in INDEX_TYPES:
+        return isinstance(document.get("manifests"), list)
+    return isinstance(document.get("config"), dict) and isinstance(document.get("layers"), list)

@@ -166,3 +166,11 @@ def validate_registry_host(text: str) -> str:
     if host in (_LEGACY_HUB, DOCKER_HUB_API):
         return DOCKER_HUB
     return host
+
+
+def is_digest(text: str) -> bool:
+    try:
+        validate_digest(text)
+    except InvalidReference:
+        return False
+    return True

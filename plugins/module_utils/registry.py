@@ -29,7 +29,7 @@ from ansible_collections.freshdock.core.plugins.module_utils.errors import (
     AuthRequired, CredentialError, CredentialsRejected, MalformedResponse, NotFound, RateLimited,
     RegistryError, Unsupported,
 )
-from ansible_collections.freshdock.core.plugins.module_utils.reference import ImageReference
+from ansible_collections.freshdock.core.plugins.module_utils.reference import ImageReference, is_digest
 from ansible_collections.freshdock.core.plugins.module_utils.registry_endpoint import Endpoint, RegistryOptions
 from ansible_collections.freshdock.core.plugins.module_utils.transport import (
     NO_NETRC, describe_request_error, header_lines, new_session, requests, retry_after_seconds,
@@ -38,7 +38,6 @@ from ansible_collections.freshdock.core.plugins.module_utils.transport import (
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 # Waiting longer than this inside a check run costs more than reporting "rate_limited".
 MAX_RETRY_WAIT = 5.0
-_DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 _RATE_RE = re.compile(r"^\s*(\d+)\s*(?:;\s*w=(\d+))?")
 __all__ = ["RegistryClient", "RegistryOptions", "RemoteManifest"]
 
@@ -278,7 +277,8 @@ class RegistryClient:
         if media in plat.SCHEMA1_TYPES:
             raise Unsupported(f"{ref} is a schema1 manifest, which current engines no longer pull", ref.registry)
         digest = (resp.headers.get("Docker-Content-Digest") or "").strip()
-        if not _DIGEST_RE.match(digest):
+        if not is_digest(digest) or media not in plat.INDEX_TYPES | plat.MANIFEST_TYPES:
+            # No usable digest, or an answer we cannot classify: hash what a GET returns instead.
             return self._digest_by_get(endpoint, ref, url)
         return RemoteManifest(digest, media)
 
@@ -295,8 +295,9 @@ class RegistryClient:
         if media in plat.SCHEMA1_TYPES or document.get("schemaVersion") == 1:
             raise Unsupported(f"{ref} is a schema1 manifest, which current engines no longer pull", ref.registry)
         media = media or str(document.get("mediaType", ""))
-        if media not in plat.INDEX_TYPES | plat.MANIFEST_TYPES:
-            raise MalformedResponse(f"{ref.registry} answered {ref} with unexpected media type {media!r}", ref.registry)
+        if media not in plat.INDEX_TYPES | plat.MANIFEST_TYPES or not plat.looks_like_manifest(document, media):
+            raise MalformedResponse(f"{ref.registry} answered {ref} with something that is not an image manifest "
+                                    f"(media type {media!r})", ref.registry)
         return RemoteManifest("sha256:" + hashlib.sha256(body).hexdigest(), media)
 
     def _read_limited(self, resp: requests.Response, ref: ImageReference) -> bytes:

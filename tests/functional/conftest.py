@@ -19,7 +19,7 @@ _SANDBOX_PATH = str(Path(__file__).resolve().parents[1] / "sandbox")
 if _SANDBOX_PATH not in sys.path:
     sys.path.insert(0, _SANDBOX_PATH)
 
-from sandbox.sandbox import STATE, Sandbox  # noqa: E402  (needs the sys.path entry above)
+from sandbox.sandbox import STATE, Sandbox  # needs the sys.path entry above
 
 
 def _reusable(directory: str) -> Sandbox | None:

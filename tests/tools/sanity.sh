@@ -128,6 +128,20 @@ if __name__ == "__main__":
 PYTHON
 }
 
+# prune_broken_sanity_venvs: ansible-test reuses ~/.ansible/test/venv/<test>/<X.Y>/<hash>
+# as long as its marker file exists, even when the interpreter it was made from
+# is gone (e.g. another pyenv 3.11 patch release); drop such venvs so they are rebuilt.
+prune_broken_sanity_venvs() {
+    local py
+    for py in "$HOME"/.ansible/test/venv/*/*/*/bin/python; do
+        [[ -e "$py" || -L "$py" ]] || continue
+        if ! "$py" -c '' >/dev/null 2>&1; then
+            log "removing broken cached ansible-test venv ${py%/bin/python}"
+            rm -rf "${py%/bin/python}"
+        fi
+    done
+}
+
 # summarize JUNIT_DIR: one line per test, then "N passed, N failed, N skipped".
 summarize() {
     "$VENV/bin/python" - "$1" <<'PYTHON'
@@ -143,7 +157,8 @@ for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.xml"))):
         if case.find("failure") is not None or case.find("error") is not None:
             state, why = "FAILED", ""
         elif case.find("skipped") is not None:
-            state, why = "skipped", case.find("skipped").get("message") or ""
+            skipped = case.find("skipped")
+            state, why = "skipped", (skipped.get("message") or skipped.text or "").strip()
         else:
             state, why = "passed", ""
         results[name] = (state, why)
@@ -170,6 +185,7 @@ main() {
     copy_collection "$SRC" "$dest"
     git -C "$dest" init -q
     install_get_pip_shims
+    prune_broken_sanity_venvs
 
     local args=(sanity --local --python "$PYTHON_VERSION" --junit --color no)
     local skip
@@ -180,8 +196,13 @@ main() {
 
     log "ansible-test ${args[*]}  (in $dest)"
     start=$SECONDS
-    rc=0
-    (cd "$dest" && "$ANSIBLE_TEST" "${args[@]}") || rc=$?
+    # The filter drops pip's "Location 'file:///…' is ignored" warnings, which a
+    # pip.conf naming absent local indexes prints once per package.
+    set +e
+    (cd "$dest" && "$ANSIBLE_TEST" "${args[@]}") 2>&1 |
+        grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory"
+    rc=${PIPESTATUS[0]}
+    set -e
     log "ansible-test finished in $((SECONDS - start)) s with exit status $rc"
     log "excluded: ${SKIP_TESTS[*]}"
 

@@ -8,7 +8,9 @@ a crashed or half-started run can always be cleaned up from another process.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -97,7 +99,10 @@ class Engine:
 
     def _config_file(self) -> Path:
         path = self.dir / "daemon.json"
-        path.write_text("{}\n")
+        # dockerd 20.10 otherwise shares /etc/docker/key.json between all engines, and so the daemon ID
+        # that `docker info` reports: several "hosts" would look like one.
+        settings = {"deprecated-key-path": str(self.dir / "key.json")} if _dockerd_major() < 23 else {}
+        path.write_text(json.dumps(settings) + "\n")
         return path
 
     def wait_ready(self, timeout: float = 30.0) -> None:
@@ -121,6 +126,10 @@ class Engine:
         pid = self.pid
         if pid is not None:
             procs.terminate(pid, str(self.run_dir), timeout=15.0)
+        # A killed dockerd leaves containers running; their processes are found by the container ids in
+        # their cgroup paths, which survives losing the shim (the container's parent) as well.
+        for pid in container_pids(self.data_root):
+            procs.kill_now(pid)
         # containerd and containerd-shim-runc-v2 are started by dockerd but outlive a killed one; all of
         # them carry our exec root in their command line.
         for stray in procs.pids_mentioning(str(self.exec_root)):
@@ -148,11 +157,31 @@ class Engine:
             pass
 
 
-def remove_run_dir_if_empty(run_dir: Path) -> None:
-    try:
-        run_dir.rmdir()
-    except OSError:
-        pass
+@functools.lru_cache(maxsize=1)
+def _dockerd_major() -> int:
+    # Newer dockerd dropped the trust key (and would reject the unknown daemon.json key).
+    out = subprocess.run([shutil.which("dockerd") or "/usr/sbin/dockerd", "--version"], capture_output=True,
+                         text=True, check=False).stdout
+    match = re.search(r"version (\d+)\.", out)
+    return int(match.group(1)) if match else 0
+
+
+def container_pids(data_root: Path) -> list[int]:
+    """Pids of processes in the cgroup of any container this engine created (running or not)."""
+    ids = [d.name for d in (data_root / "containers").glob("*") if len(d.name) == 64]
+    if not ids:
+        return []
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cgroups = (entry / "cgroup").read_text()
+        except OSError:
+            continue
+        if any(cid in cgroups for cid in ids):
+            found.append(int(entry.name))
+    return found
 
 
 def engine_info(engine: Engine) -> dict[str, object]:

@@ -96,6 +96,12 @@ def terminate(pid: int, marker: str, timeout: float = 10.0) -> None:
     _reap(pid)
 
 
+def kill_now(pid: int) -> None:
+    """SIGKILL without a marker check: for pids found by our own container ids (their cmdline is theirs)."""
+    _signal(pid, signal.SIGKILL)
+    wait_until(lambda: not alive(pid), 5.0)
+
+
 def _signal(pid: int, sig: signal.Signals) -> None:
     try:
         os.kill(pid, sig)

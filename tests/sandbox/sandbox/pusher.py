@@ -20,7 +20,7 @@ def sha256_digest(data: bytes) -> str:
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
-    scheme, _, rest = header.partition(" ")
+    scheme, _sep, rest = header.partition(" ")
     return scheme.lower(), dict(re.findall(r'(\w+)="([^"]*)"', rest))
 
 

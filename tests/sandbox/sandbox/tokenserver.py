@@ -83,8 +83,8 @@ class Signer:
 
 def parse_scope(scope: str) -> dict[str, object] | None:
     """`repository:name:pull,push` -> access entry; None for malformed scopes (ignored, like distribution)."""
-    kind, _, rest = scope.partition(":")
-    name, _, actions = rest.rpartition(":")
+    kind, _sep, rest = scope.partition(":")
+    name, _sep, actions = rest.rpartition(":")
     if not kind or not name:
         return None
     return {"type": kind, "name": name, "actions": [a for a in actions.split(",") if a]}
@@ -121,11 +121,11 @@ class _Handler(BaseHTTPRequestHandler):
         header = self.headers.get("Authorization", "")
         if not header:
             return None, True
-        scheme, _, value = header.partition(" ")
+        scheme, _sep, value = header.partition(" ")
         if scheme.lower() != "basic":
             return None, False
         try:
-            user, _, password = base64.b64decode(value).decode().partition(":")
+            user, _sep, password = base64.b64decode(value).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             return None, False
         expected = self.server.users.get(user)

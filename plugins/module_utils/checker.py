@@ -11,6 +11,12 @@ from dataclasses import dataclass
 from ansible_collections.freshdock.core.plugins.module_utils import verdict as v
 from ansible_collections.freshdock.core.plugins.module_utils.engine import Engine, LocalImage
 from ansible_collections.freshdock.core.plugins.module_utils.errors import InvalidReference, RegistryError
+from ansible_collections.freshdock.core.plugins.module_utils.options import (
+    OptionError,
+    credential_store,
+    engine_options,
+    registry_settings,
+)
 from ansible_collections.freshdock.core.plugins.module_utils.reference import ImageReference, parse_reference
 from ansible_collections.freshdock.core.plugins.module_utils.registry import RegistryClient, RemoteManifest, tag_key
 
@@ -160,3 +166,40 @@ def summarize(entries: list) -> dict:
         summary[entry["status"]] = summary.get(entry["status"], 0) + 1
     summary["total"] = len(entries)
     return summary
+
+
+DIGEST_ARGS = {
+    "images": {"type": "list", "elements": "str", "default": []},
+    "containers": {"type": "list", "elements": "str", "default": []},
+    "container_filters": {"type": "dict"},
+    "include_stopped": {"type": "bool", "default": False},
+    "policy": {"type": "bool", "default": False},
+}
+
+
+def run_digest(params: dict, engine: Engine | None = None) -> tuple:
+    """Everything freshdock_digest does, minus AnsibleModule: returns (result dict, warnings)."""
+    if params.get("policy"):
+        raise OptionError("policy: true is not available yet; it arrives with the autoupdate role. "
+                          "Remove 'policy' or set it to false.")
+    if not params.get("images") and not params.get("containers") and params.get("container_filters") is None:
+        raise OptionError("nothing to check: give images, containers or container_filters "
+                          "(container_filters: {} selects every running container)")
+    explicit, options = registry_settings(params)
+    engine = engine or Engine(engine_options(params))
+    registry = RegistryClient(
+        credential_store(params, explicit), options, validate_certs=params["validate_certs"],
+        timeout=params["timeout"], concurrency=params["concurrency"], insecure_hint=engine.is_insecure_registry,
+    )
+    checker = DigestChecker(engine, registry)
+    targets = checker.targets(params.get("images"), params.get("containers"), params.get("container_filters"),
+                              params.get("include_stopped", False))
+    entries = [result_entry(target) for target in checker.check(targets)]
+    result = {
+        "changed": False,
+        "results": entries,
+        "summary": summarize(entries),
+        "rate_limits": registry.rate_limits,
+        "engine": {"id": engine.engine_id, "platform": str(engine.platform)},
+    }
+    return result, checker.warnings + registry.warnings

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.freshdock.core.plugins.module_utils.credentials import Credential, CredentialStore
 from ansible_collections.freshdock.core.plugins.module_utils.engine import EngineOptions
 from ansible_collections.freshdock.core.plugins.module_utils.errors import FreshdockError
@@ -82,6 +84,8 @@ def registry_settings(params: dict) -> tuple:
             raise OptionError(f"{where} ({host}): give both username and password, or neither")
         if username:
             credentials[host] = Credential(username=username, secret=password, source="option")
+        if entry.get("ca_path") and not os.path.isfile(entry["ca_path"]):
+            raise OptionError(f"{where}.ca_path ({host}): {entry['ca_path']} is not a readable file; give the CA bundle's path")
         options[host] = RegistryOptions(host, entry.get("insecure"), entry.get("ca_path"))
     return credentials, options
 
@@ -89,3 +93,10 @@ def registry_settings(params: dict) -> tuple:
 def credential_store(params: dict, explicit: dict) -> CredentialStore:
     return CredentialStore(explicit=explicit, config_path=params.get("docker_config_path"))
 
+
+
+def default_params(spec: dict, **given) -> dict:
+    """Module parameters as AnsibleModule would fill them (for callers outside a module: tests, benchmarks)."""
+    params = {name: option.get("default") for name, option in spec.items()}
+    params.update(given)
+    return params

@@ -19,20 +19,35 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-
 from ansible_collections.freshdock.core.plugins.module_utils import platform as plat
 from ansible_collections.freshdock.core.plugins.module_utils.auth import (
-    Challenge, TokenCache, check_realm, is_loopback, parse_www_authenticate, pick_challenge,
+    Challenge,
+    TokenCache,
+    check_realm,
+    is_loopback,
+    parse_www_authenticate,
+    pick_challenge,
 )
 from ansible_collections.freshdock.core.plugins.module_utils.credentials import Credential, CredentialStore
 from ansible_collections.freshdock.core.plugins.module_utils.errors import (
-    AuthRequired, CredentialError, CredentialsRejected, MalformedResponse, NotFound, RateLimited,
-    RegistryError, Unsupported,
+    AuthRequired,
+    CredentialError,
+    CredentialsRejected,
+    MalformedResponse,
+    NotFound,
+    RateLimited,
+    RegistryError,
+    Unsupported,
 )
 from ansible_collections.freshdock.core.plugins.module_utils.reference import ImageReference, is_digest
 from ansible_collections.freshdock.core.plugins.module_utils.registry_endpoint import Endpoint, RegistryOptions
 from ansible_collections.freshdock.core.plugins.module_utils.transport import (
-    NO_NETRC, describe_request_error, header_lines, new_session, requests, retry_after_seconds,
+    NO_NETRC,
+    describe_request_error,
+    header_lines,
+    new_session,
+    requests,
+    retry_after_seconds,
 )
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -126,7 +141,7 @@ class RegistryClient:
         url = f"{endpoint.base_url}/v2/{ref.repository}/manifests/{digest}"
         resp = self._request(endpoint, "GET", url, ref, _Attempt(), stream=True)
         body = self._read_limited(resp, ref)
-        algorithm, _, expected = digest.partition(":")
+        algorithm, _sep, expected = digest.partition(":")
         if algorithm not in ("sha256", "sha512") or hashlib.new(algorithm, body).hexdigest() != expected:
             raise MalformedResponse(f"{ref.registry} returned content for {ref.name}@{digest} that does not match that digest", ref.registry)
         try:
@@ -404,4 +419,3 @@ class RegistryClient:
         with self._lock:
             if message not in self.warnings:
                 self.warnings.append(message)
-

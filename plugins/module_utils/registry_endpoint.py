@@ -8,12 +8,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-
 from ansible_collections.freshdock.core.plugins.module_utils.auth import Challenge, parse_www_authenticate, pick_challenge
 from ansible_collections.freshdock.core.plugins.module_utils.credentials import Credential
 from ansible_collections.freshdock.core.plugins.module_utils.errors import AuthRequired, RegistryError
 from ansible_collections.freshdock.core.plugins.module_utils.reference import DOCKER_HUB, DOCKER_HUB_API
-from ansible_collections.freshdock.core.plugins.module_utils.transport import NO_NETRC, describe_request_error, requests, header_lines
+from ansible_collections.freshdock.core.plugins.module_utils.transport import NO_NETRC, describe_request_error, header_lines, requests
 
 
 @dataclass(frozen=True)

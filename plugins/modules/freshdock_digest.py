@@ -32,7 +32,8 @@ options:
     default: []
   container_filters:
     description:
-      - Select containers with Docker's list filters, for example C({label: ["freshdock.enable=true"]}).
+      - Select containers with Docker's list filters, for example C(label=freshdock.enable=true) written as a dict
+        with a list value (see the examples).
       - Use C({}) to select every running container.
     type: dict
   include_stopped:
@@ -90,7 +91,7 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ freshdock.results | selectattr('status', 'equalto', 'stale') | map(attribute='container') | list }}"
 
-- name: Check two images on a private registry with credentials
+- name: Check two images on a private registry with credentials and a private CA
   freshdock.core.freshdock_digest:
     images:
       - registry.example.com/team/api:stable
@@ -101,13 +102,18 @@ EXAMPLES = r"""
         password: "{{ vault_registry_token }}"
         ca_path: /etc/pki/private-ca.pem
 
-- name: Check every container, running or not, on a remote engine
+- name: Check every container, running or not, on another engine
   freshdock.core.freshdock_digest:
-    docker_host: tcp://docker1.example.com:2376
-    tls_verify: true
-    tls_ca_path: /etc/docker/ca.pem
+    docker_host: "{{ engine_url }}"
     container_filters: {}
     include_stopped: true
+  register: everything
+
+- name: Fail when anything could not be checked
+  ansible.builtin.assert:
+    that: everything.summary.total == everything.summary.current + everything.summary.stale
+      + everything.summary.behind_tag + everything.summary.pinned + everything.summary.local
+    fail_msg: "{{ everything.results | rejectattr('update_available', 'in', [true, false]) | map(attribute='message') | list }}"
 """
 
 RETURN = r"""
@@ -195,70 +201,27 @@ engine:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.freshdock.core.plugins.module_utils.checker import DigestChecker, result_entry, summarize
-from ansible_collections.freshdock.core.plugins.module_utils.engine import DOCKER_IMPORT_ERROR, Engine
+from ansible_collections.freshdock.core.plugins.module_utils.checker import DIGEST_ARGS, run_digest
+from ansible_collections.freshdock.core.plugins.module_utils.engine import DOCKER_IMPORT_ERROR
 from ansible_collections.freshdock.core.plugins.module_utils.errors import FreshdockError
-from ansible_collections.freshdock.core.plugins.module_utils.options import (
-    ENGINE_ARGS, REGISTRY_ARGS, credential_store, engine_options, registry_settings,
-)
-from ansible_collections.freshdock.core.plugins.module_utils.registry import RegistryClient
+from ansible_collections.freshdock.core.plugins.module_utils.options import ENGINE_ARGS, REGISTRY_ARGS
 from ansible_collections.freshdock.core.plugins.module_utils.transport import REQUESTS_IMPORT_ERROR
 
 
-class DigestManager:
-    def __init__(self, module: AnsibleModule) -> None:
-        params = module.params
-        if params["policy"]:
-            module.fail_json(msg="policy: true is not available yet; it arrives with the autoupdate role. "
-                                 "Remove 'policy' or set it to false.")
-        if not params["images"] and not params["containers"] and params["container_filters"] is None:
-            module.fail_json(msg="nothing to check: give images, containers or container_filters "
-                                 "(container_filters: {} selects every running container)")
-        self.module = module
-        self.params = params
-        self.engine = Engine(engine_options(params))
-        explicit, options = registry_settings(params)
-        self.registry = RegistryClient(
-            credential_store(params, explicit), options, validate_certs=params["validate_certs"],
-            timeout=params["timeout"], concurrency=params["concurrency"],
-            insecure_hint=self.engine.is_insecure_registry,
-        )
-
-    def run(self) -> dict:
-        checker = DigestChecker(self.engine, self.registry)
-        targets = checker.targets(self.params["images"], self.params["containers"],
-                                  self.params["container_filters"], self.params["include_stopped"])
-        entries = [result_entry(target) for target in checker.check(targets)]
-        for warning in checker.warnings + self.registry.warnings:
-            self.module.warn(warning)
-        return {
-            "changed": False,
-            "results": entries,
-            "summary": summarize(entries),
-            "rate_limits": self.registry.rate_limits,
-            "engine": {"id": self.engine.engine_id, "platform": str(self.engine.platform)},
-        }
-
-
 def main() -> None:
-    argument_spec = {
-        "images": {"type": "list", "elements": "str", "default": []},
-        "containers": {"type": "list", "elements": "str", "default": []},
-        "container_filters": {"type": "dict"},
-        "include_stopped": {"type": "bool", "default": False},
-        "policy": {"type": "bool", "default": False},
-    }
-    argument_spec.update(ENGINE_ARGS)
-    argument_spec.update(REGISTRY_ARGS)
+    argument_spec = dict(DIGEST_ARGS, **ENGINE_ARGS, **REGISTRY_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if DOCKER_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     if REQUESTS_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     try:
-        module.exit_json(**DigestManager(module).run())
+        result, warnings = run_digest(module.params)
     except FreshdockError as exc:
         module.fail_json(msg=str(exc))
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from sandbox import procs
 from sandbox.engine import Engine, engine_info
 from sandbox.images import KINDS, build_local_image, publish

@@ -198,8 +198,10 @@ main() {
     start=$SECONDS
     # The filter drops pip's "Location 'file:///…' is ignored" warnings, which a
     # pip.conf naming absent local indexes prints once per package.
+    # env.sh points PYTHONPATH / ANSIBLE_COLLECTIONS_PATH at the repository's own
+    # tree; ansible-test must see only the copy, so both are dropped for it.
     set +e
-    (cd "$dest" && "$ANSIBLE_TEST" "${args[@]}") 2>&1 |
+    (cd "$dest" && env -u PYTHONPATH -u ANSIBLE_COLLECTIONS_PATH "$ANSIBLE_TEST" "${args[@]}") 2>&1 |
         grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory"
     rc=${PIPESTATUS[0]}
     set -e

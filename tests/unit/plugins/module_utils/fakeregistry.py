@@ -48,7 +48,7 @@ class FakeRegistry:
                 if reply.delay:
                     time.sleep(reply.delay)
                 self.send_response(reply.status)
-                names = {name.lower() for name, _ in reply.headers}
+                names = {name.lower() for name, _value in reply.headers}
                 for name, value in reply.headers:
                     self.send_header(name, value)
                 if "content-length" not in names:
@@ -72,7 +72,7 @@ class FakeRegistry:
         return best[1] if best else Reply(404, [("Content-Type", "application/json")], b'{"errors":[{"code":"NOT_FOUND"}]}')
 
     def count(self, method: str, prefix: str = "") -> int:
-        return sum(1 for m, path, _ in self.requests if m == method and path.startswith(prefix))
+        return sum(1 for m, path, _headers in self.requests if m == method and path.startswith(prefix))
 
     def __enter__(self) -> FakeRegistry:
         self.thread.start()

@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.freshdock.core.plugins.module_utils.auth import (
-    DEFAULT_TOKEN_LIFETIME, Challenge, TokenCache, check_realm, parse_www_authenticate, pick_challenge, token_lifetime,
+    DEFAULT_TOKEN_LIFETIME,
+    Challenge,
+    TokenCache,
+    check_realm,
+    parse_www_authenticate,
+    pick_challenge,
+    token_lifetime,
 )
 
 

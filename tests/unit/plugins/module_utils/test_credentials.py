@@ -11,7 +11,11 @@ import sys
 import pytest
 
 from ansible_collections.freshdock.core.plugins.module_utils.credentials import (
-    Credential, CredentialStore, decode_auth, default_config_path, run_helper,
+    Credential,
+    CredentialStore,
+    decode_auth,
+    default_config_path,
+    run_helper,
 )
 from ansible_collections.freshdock.core.plugins.module_utils.errors import CredentialError
 

@@ -8,7 +8,11 @@ import yaml
 from ansible_collections.freshdock.core.plugins.doc_fragments import engine as engine_doc
 from ansible_collections.freshdock.core.plugins.doc_fragments import registry as registry_doc
 from ansible_collections.freshdock.core.plugins.module_utils.options import (
-    ENGINE_ARGS, REGISTRY_ARGS, OptionError, engine_options, registry_settings,
+    ENGINE_ARGS,
+    REGISTRY_ARGS,
+    OptionError,
+    engine_options,
+    registry_settings,
 )
 
 
@@ -36,15 +40,16 @@ def test_doc_fragments_in_step_with_argument_specs(fragment, spec):
     assert _normalise(_spec_of(documented)) == _normalise(spec)
 
 
-def test_registry_settings_normalise_hosts_and_keep_secrets_out_of_repr():
+def test_registry_settings_normalise_hosts_and_keep_secrets_out_of_repr(tmp_path):
+    (tmp_path / "ca.pem").write_text("x")
     params = {"concurrency": 8, "timeout": 15.0, "registries": [
         {"registry": "https://index.docker.io/v1/", "username": "u", "password": "p4ss", "insecure": None, "ca_path": None},
-        {"registry": "127.0.0.1:5000", "username": None, "password": None, "insecure": False, "ca_path": "/ca.pem"},
+        {"registry": "127.0.0.1:5000", "username": None, "password": None, "insecure": False, "ca_path": str(tmp_path / "ca.pem")},
     ]}
     credentials, options = registry_settings(params)
     assert set(credentials) == {"docker.io"}
     assert "p4ss" not in repr(credentials)
-    assert options["127.0.0.1:5000"].insecure is False and options["127.0.0.1:5000"].ca_path == "/ca.pem"
+    assert options["127.0.0.1:5000"].insecure is False and options["127.0.0.1:5000"].ca_path == str(tmp_path / "ca.pem")
 
 
 @pytest.mark.parametrize(("params", "fragment"), [
@@ -53,6 +58,7 @@ def test_registry_settings_normalise_hosts_and_keep_secrets_out_of_repr():
     ({"concurrency": 8, "timeout": 1.0, "registries": [{"registry": "a b"}]}, "registries[0].registry"),
     ({"concurrency": 8, "timeout": 1.0, "registries": [{"registry": "ghcr.io", "username": "u"}]}, "both username and password"),
     ({"concurrency": 8, "timeout": 1.0, "registries": [{"registry": "ghcr.io"}, {"registry": "GHCR.io"}]}, "listed twice"),
+    ({"concurrency": 8, "timeout": 1.0, "registries": [{"registry": "ghcr.io", "ca_path": "/nonexistent.pem"}]}, "ca_path"),
 ])
 def test_bad_options_name_the_option(params, fragment):
     with pytest.raises(OptionError) as excinfo:

@@ -8,7 +8,10 @@ from hypothesis import strategies as st
 
 from ansible_collections.freshdock.core.plugins.module_utils.errors import InvalidReference
 from ansible_collections.freshdock.core.plugins.module_utils.reference import (
-    ImageReference, parse_reference, parse_repo_digest, validate_registry_host,
+    ImageReference,
+    parse_reference,
+    parse_repo_digest,
+    validate_registry_host,
 )
 
 D = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

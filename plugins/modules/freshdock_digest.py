@@ -18,7 +18,7 @@ description:
     is reported V(current) (no needless restart); this costs two C(GET)s, only in that case.
   - Unknown is never V(stale). Registry, credential and network problems get their own status.
 author:
-  - freshdock.core developers
+  - freshdock.core developers (@freshdock)
 options:
   images:
     description: Image references to check (for example V(nginx:1.25), V(ghcr.io/owner/app:stable)).

@@ -94,7 +94,6 @@ def credential_store(params: dict, explicit: dict) -> CredentialStore:
     return CredentialStore(explicit=explicit, config_path=params.get("docker_config_path"))
 
 
-
 def default_params(spec: dict, **given) -> dict:
     """Module parameters as AnsibleModule would fill them (for callers outside a module: tests, benchmarks)."""
     params = {name: option.get("default") for name, option in spec.items()}

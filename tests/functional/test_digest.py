@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from fdcheck import by_image, check, image_ids, registry_entry, skopeo_digest
+
 from sandbox.images import build_local_image, publish
 from sandbox.sandbox import pull_image
 
@@ -30,7 +31,7 @@ def matrix(sandbox, docker_client):
 
 def test_every_kind_on_every_registry_is_current_and_matches_skopeo(sandbox, docker_client, matrix):
     before = image_ids(docker_client)
-    refs = [f"{registry.host}/matrix/{kind}:v1" for (name, kind), (registry, _) in matrix.items()]
+    refs = [f"{registry.host}/matrix/{kind}:v1" for (name, kind), (registry, _published) in matrix.items()]
     result, warnings = check(sandbox, images=refs)
     assert image_ids(docker_client) == before  # nothing pulled
     assert warnings == []
@@ -56,13 +57,13 @@ def test_republished_index_with_unchanged_amd64_entry_is_current(sandbox, docker
     assert second.digest != first.digest
     assert second.configs["linux/amd64"] == first.configs["linux/amd64"]
     before = image_ids(docker_client)
-    result, _ = check(sandbox, images=[f"{registry.host}/{repo}:v1"])
+    result = check(sandbox, images=[f"{registry.host}/{repo}:v1"])[0]
     [entry] = result["results"]
     assert entry["status"] == "current", entry["message"]
     assert "only other platforms" in entry["message"]
     assert entry["remote_digest"] == second.digest
     third = publish(registry, repo, "v1", kind="oci-index", attestation=True, platform_versions={"linux/amd64": "v3"})
-    result, _ = check(sandbox, images=[f"{registry.host}/{repo}:v1"])
+    result = check(sandbox, images=[f"{registry.host}/{repo}:v1"])[0]
     [entry] = result["results"]
     assert entry["status"] == "stale", entry["message"]
     assert entry["remote_digest"] == third.digest
@@ -80,18 +81,18 @@ def test_container_stale_then_behind_tag(sandbox, docker_client, kind):
     container = docker_client.containers.create(image, ["sleep", "600"], network_mode="none", init=True,
                                                 name=f"fd-{uuid.uuid4().hex[:8]}")
     try:
-        result, _ = check(sandbox, containers=[container.name])
+        result = check(sandbox, containers=[container.name])[0]
         [entry] = result["results"]
         assert (entry["status"], entry["container"], entry["container_id"]) == ("current", container.name, container.id)
         assert entry["image"] == image
         newer = publish(registry, repo, "stable", kind=kind, version="v2")
         before = image_ids(docker_client)
-        result, _ = check(sandbox, containers=[container.name])
+        result = check(sandbox, containers=[container.name])[0]
         [entry] = result["results"]
         assert entry["status"] == "stale" and entry["remote_digest"] == newer.digest
         assert image_ids(docker_client) == before
         pull_image(docker_client, registry, repo, "stable")
-        result, _ = check(sandbox, containers=[container.name])
+        result = check(sandbox, containers=[container.name])[0]
         [entry] = result["results"]
         assert entry["status"] == "behind_tag", entry["message"]
         assert entry["update_available"] is True
@@ -110,12 +111,12 @@ def test_local_pinned_and_filters(sandbox, docker_client, matrix):
     ]
     try:
         before = image_ids(docker_client)
-        result, _ = check(sandbox, container_filters={"label": [f"fd.test={labels['fd.test']}"]}, include_stopped=True)
+        result = check(sandbox, container_filters={"label": [f"fd.test={labels['fd.test']}"]}, include_stopped=True)[0]
         entries = by_image(result)
         assert entries["fd-local/built:dev"]["status"] == "local"
         assert entries[pinned]["status"] == "pinned"
         assert entries[pinned]["update_available"] is False
-        result, _ = check(sandbox, container_filters={"label": [f"fd.test={labels['fd.test']}"]})
+        result = check(sandbox, container_filters={"label": [f"fd.test={labels['fd.test']}"]})[0]
         assert result["results"] == []  # created, not running: only with include_stopped
         assert image_ids(docker_client) == before
     finally:
@@ -138,7 +139,7 @@ def test_wrong_password_is_credentials_rejected(sandbox, matrix):
 def test_no_credentials_is_auth_required(sandbox, matrix):
     for name in ("basic", "bearer"):
         registry = sandbox.registries[name]
-        result, _ = check(sandbox, images=[f"{registry.host}/matrix/docker:v1"], registries=[])
+        result = check(sandbox, images=[f"{registry.host}/matrix/docker:v1"], registries=[])[0]
         assert result["results"][0]["status"] == "auth_required", name
 
 
@@ -147,7 +148,7 @@ def test_missing_repository_and_tag_are_not_found(sandbox, matrix):
     for name in REGISTRIES:
         host = sandbox.registries[name].host
         refs += [f"{host}/no/such-repo:v1", f"{host}/matrix/docker:no-such-tag"]
-    result, _ = check(sandbox, images=refs)
+    result = check(sandbox, images=refs)[0]
     assert {entry["status"] for entry in result["results"]} == {"not_found"}
     assert result["summary"]["not_found"] == 8
 
@@ -160,7 +161,7 @@ def _free_port() -> int:
 
 def test_registry_down_is_unreachable(sandbox):
     ref = f"127.0.0.1:{_free_port()}/gone/app:v1"
-    result, _ = check(sandbox, images=[ref])
+    result = check(sandbox, images=[ref])[0]
     [entry] = result["results"]
     assert entry["status"] == "unreachable" and entry["update_available"] is None
     assert "cannot connect" in entry["message"]
@@ -169,16 +170,16 @@ def test_registry_down_is_unreachable(sandbox):
 def test_tls_is_verified_unless_a_ca_is_given(sandbox, matrix):
     registry = sandbox.registries["tls"]
     ref = f"{registry.host}/matrix/docker:v1"
-    result, _ = check(sandbox, images=[ref], registries=[registry_entry(registry, ca_path=None, insecure=False)])
+    result = check(sandbox, images=[ref], registries=[registry_entry(registry, ca_path=None, insecure=False)])[0]
     [entry] = result["results"]
     assert entry["status"] == "unreachable"
     assert "ca_path" in entry["message"]
-    result, _ = check(sandbox, images=[ref], registries=[registry_entry(registry)])
+    result = check(sandbox, images=[ref], registries=[registry_entry(registry)])[0]
     assert result["results"][0]["status"] == "current"
 
 
 def test_bad_reference_is_reported_not_raised(sandbox):
-    result, _ = check(sandbox, images=["Invalid:Ref:x"], containers=["no-such-container-fd"])
+    result = check(sandbox, images=["Invalid:Ref:x"], containers=["no-such-container-fd"])[0]
     statuses = {entry["status"] for entry in result["results"]}
     assert statuses == {"error"}
     messages = " ".join(entry["message"] for entry in result["results"])

@@ -54,8 +54,8 @@ def start(bed: Sandbox) -> None:
             registry = bed.registries[variant]
             result = publish(registry, repo, tag, kind=kind, version="v1", attestation=attestation)
             extra = " + attestation" if attestation else ""
-            auth = "with credentials" if registry.auth else "anonymous"
-            say(f"published {result.ref} v1 ({kind}{extra}, {auth} registry) -> {short(result.digest)}")
+            where = "registry with credentials" if registry.auth else "anonymous registry"
+            say(f"published {result.ref} v1 ({kind}{extra}, {where}) -> {short(result.digest)}")
             pull_image(client, registry, repo, tag)
             client.containers.run(result.ref, ["sleep", "86400"], name=name, labels=LABELS, detach=True,
                                   network_mode="none", init=True)

@@ -44,6 +44,13 @@ if [[ -x "$VENV_NEWEST/bin/python" ]]; then
     stage "unit (ansible-core 2.21, newest Python)" unit "$VENV_NEWEST" newest
 fi
 stage "module code compiles on Python 3.9" bash tests/tools/compile39.sh
+if [[ -n "${FD_PY39:-}" ]]; then
+    stage "module_utils run on Python 3.9" "$FD_PY39" tests/tools/py39_smoke.py
+elif [[ "${CI:-}" == true ]]; then
+    failed+=("Python 3.9 runtime check (no Python 3.9 interpreter found)")
+else
+    echo "NOTICE: no Python 3.9 interpreter here; the 3.9 runtime check ran only as a compile check"
+fi
 stage "ansible-test sanity" bash tests/tools/sanity.sh
 stage "functional + integration (private engine, real registries)" \
     "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/functional --junitxml="$results/functional.xml"

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ansible_collections.freshdock.core.plugins.module_utils import platform as plat
@@ -70,9 +70,7 @@ class RemoteManifest:
 @dataclass
 class _Attempt:
     retried_wait: bool = False
-    retried_scope: bool = False
     retried_anonymous: bool = False
-    notes: list = field(default_factory=list)
 
 
 def _basic_header(credential: Credential) -> str:
@@ -373,12 +371,6 @@ class RegistryClient:
             endpoint.challenge = challenge
             endpoint.credential = self.credentials.lookup(endpoint.registry)
             return True
-        if challenge is not None and challenge.scheme == "bearer" and challenge.error == "insufficient_scope" \
-                and not attempt.retried_scope and endpoint.challenge is not None and endpoint.challenge.scheme == "bearer":
-            attempt.retried_scope = True
-            with endpoint.auth_lock:
-                self.tokens.put(self._token_key(endpoint), "", (), 0.0)  # drop: it lacks this scope
-            return not endpoint.rejected and endpoint.usable_credential is not None
         if sent_credentials and endpoint.challenge is not None and endpoint.challenge.scheme == "basic" \
                 and not attempt.retried_anonymous:
             attempt.retried_anonymous = True

@@ -252,3 +252,32 @@ def test_malformed_answers_give_typed_verdicts(status, digest, content_type, bod
         assert isinstance(result, RemoteManifest)
         assert status == 200 and is_digest(result.digest)
         assert result.media_type in plat.INDEX_TYPES | plat.MANIFEST_TYPES
+
+
+def test_netrc_is_never_read(tmp_path, monkeypatch):
+    with FakeRegistry() as fake:
+        netrc = tmp_path / ".netrc"
+        netrc.write_text("machine 127.0.0.1 login netrc-user password netrc-pass\n")
+        netrc.chmod(0o600)
+        monkeypatch.setenv("HOME", str(tmp_path))
+        monkeypatch.setenv("NETRC", str(netrc))
+        fake.routes[("GET", "/v2/")] = OPEN
+        fake.routes[("HEAD", "/v2/app/manifests/")] = Reply(200, [
+            ("Docker-Content-Digest", MANIFEST_DIGEST), ("Content-Type", plat.DOCKER_MANIFEST)])
+        assert isinstance(resolve_one(client(fake), fake), RemoteManifest)
+        assert all("Authorization" not in headers for _method, _path, headers in fake.requests)
+
+
+def test_authorization_does_not_follow_a_redirect_to_another_host():
+    with FakeRegistry() as fake, FakeRegistry() as other:
+        other.routes[("HEAD", "/v2/")] = Reply(200, [
+            ("Docker-Content-Digest", MANIFEST_DIGEST), ("Content-Type", plat.DOCKER_MANIFEST)])
+        fake.routes[("GET", "/v2/")] = Reply(401, [("WWW-Authenticate", 'Basic realm="r"')])
+        port = other.host.split(":")[1]
+        fake.routes[("HEAD", "/v2/app/manifests/")] = Reply(307, [("Location", f"http://localhost:{port}/v2/app/manifests/v1")])
+        registry = client(fake, {fake.host: Credential("u", "p", source="option")})
+        assert isinstance(resolve_one(registry, fake), RemoteManifest)
+        [sent] = [headers for method, _path, headers in fake.requests if method == "HEAD"]
+        assert sent["Authorization"].startswith("Basic ")
+        [followed] = [headers for method, _path, headers in other.requests if method == "HEAD"]
+        assert "Authorization" not in followed

@@ -29,8 +29,7 @@ IMAGES = {
     "demo-web": ("anon", "demo/web", "stable", "oci-index", True),
     "demo-api": ("bearer", "demo/api", "stable", "docker-list", False),
 }
-ARCH_TO_PLATFORM = {"x86_64": "linux/amd64", "amd64": "linux/amd64", "aarch64": "linux/arm64/v8",
-                    "arm64": "linux/arm64/v8", "armv7l": "linux/arm/v7"}
+ARCH_TO_PLATFORM = {"x86_64": "linux/amd64", "amd64": "linux/amd64", "aarch64": "linux/arm64/v8", "arm64": "linux/arm64/v8", "armv7l": "linux/arm/v7"}
 
 
 def say(text: str) -> None:
@@ -57,8 +56,7 @@ def start(bed: Sandbox) -> None:
             where = "registry with credentials" if registry.auth else "anonymous registry"
             say(f"published {result.ref} v1 ({kind}{extra}, {where}) -> {short(result.digest)}")
             pull_image(client, registry, repo, tag)
-            client.containers.run(result.ref, ["sleep", "86400"], name=name, labels=LABELS, detach=True,
-                                  network_mode="none", init=True)
+            client.containers.run(result.ref, ["sleep", "86400"], name=name, labels=LABELS, detach=True, network_mode="none", init=True)
             say(f"pulled it and started container {name} (label freshdock.enable=true)")
     finally:
         client.close()
@@ -72,10 +70,8 @@ def update(bed: Sandbox) -> None:
         say(f"published {result.ref} v2 -> {short(result.digest)}  (the tag moved to a new image)")
         variant, repo, tag, kind, attestation = IMAGES["demo-api"]
         platform = other_platform(client)
-        result = publish(bed.registries[variant], repo, tag, kind=kind, version="v1", attestation=attestation,
-                         platform_versions={platform: "v2"})
-        say(f"republished {result.ref} -> {short(result.digest)}  (new index digest, but only its "
-            f"{platform} entry changed: nothing to do on this machine)")
+        result = publish(bed.registries[variant], repo, tag, kind=kind, version="v1", attestation=attestation, platform_versions={platform: "v2"})
+        say(f"republished {result.ref} -> {short(result.digest)}  (new index digest, but only its {platform} entry changed: nothing to do on this machine)")
     finally:
         client.close()
 

@@ -47,7 +47,7 @@ cleanup() {
         if [[ "$KEEP" == true ]]; then
             step "Keeping the sandbox (--keep). Re-run the check, or tear it down, with:"
             info "source tests/tools/env.sh"
-            info "\$VENV/bin/ansible-playbook --check -i $DEMO_DIR/inventory.ini -e @$DEMO_DIR/demo-vars.yml playbooks/demo.yml"
+            info "ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \$VENV/bin/ansible-playbook --check -i $DEMO_DIR/inventory.ini -e @$DEMO_DIR/demo-vars.yml playbooks/demo.yml"
             info "PYTHONPATH=\$REPO/tests/sandbox \$VENV/bin/python -m sandbox down --dir $DEMO_DIR"
         else
             step "Tearing down the sandbox in $DEMO_DIR"

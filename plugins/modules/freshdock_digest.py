@@ -13,7 +13,8 @@ description:
   - Compares the digest each tag points at in its registry with the images the Docker engine holds, and
     reports a verdict per container or image. It never pulls, creates or stops anything.
   - One registry request per unique tag (a C(HEAD), which Docker Hub does not count as a pull), at most one
-    token request per registry, requests bounded per registry.
+    token request per registry (two when configured credentials are rejected: the second is anonymous),
+    requests bounded per registry.
   - A tag that was republished as a multi-platform index whose entry for the local platform did not change
     is reported V(current) (no needless restart); this costs two C(GET)s, only in that case.
   - Unknown is never V(stale). Registry, credential and network problems get their own status.
@@ -80,6 +81,8 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Without a 'registries' entry, credentials come from the docker config of the user the module runs as
+# (what 'docker login' wrote), so the first and the last example work for public and logged-in registries.
 - name: Which opted-in containers run a stale image?
   freshdock.core.freshdock_digest:
     container_filters:

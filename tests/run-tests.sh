@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# VENV, VENV_OLDEST, VENV_NEWEST, REPO and FD_PY39 come from tests/tools/env.sh.
+# shellcheck disable=SC2153
 # The whole freshdock.core test suite, from a fresh Debian/Ubuntu machine (as root) or a warm checkout:
 #
 #   bash tests/run-tests.sh
@@ -8,8 +10,6 @@
 # sanity, and the functional + integration tests against a private Docker engine and real registries on
 # 127.0.0.1 (started and torn down by the tests themselves). Exits non-zero when anything fails.
 set -euo pipefail
-# VENV, VENV_OLDEST, VENV_NEWEST, REPO and FD_PY39 come from tests/tools/env.sh.
-# shellcheck disable=SC2153
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 bash "$here/tools/bootstrap.sh"

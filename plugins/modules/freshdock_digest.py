@@ -13,7 +13,7 @@ description:
   - Compares the digest each tag points at in its registry with the images the Docker engine holds, and
     reports a verdict per container or image. It never pulls, creates or stops anything.
   - One registry request per unique tag (a C(HEAD), which Docker Hub does not count as a pull), at most one
-    token request per registry (two when configured credentials are rejected: the second is anonymous),
+    token request per registry (two when configured credentials are rejected, the second one anonymous),
     requests bounded per registry.
   - A tag that was republished as a multi-platform index whose entry for the local platform did not change
     is reported V(current) (no needless restart); this costs two C(GET)s, only in that case.
@@ -129,23 +129,23 @@ results:
     container:
       description: Container name, or V(null) for an O(images) entry.
       type: str
-      sample: web
+      sample: demo-web
     container_id:
       description: Full container ID.
       type: str
-      sample: 3f1c6f6a0d2e9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c
+      sample: e024e34955cf0c308e168b6a9b71a6be3ec62f40ae9055c347e7ce41433472e3
     image:
       description: The image reference as configured (C(Config.Image) of the container, verbatim).
       type: str
-      sample: 127.0.0.1:5000/demo/web:stable
+      sample: 127.0.0.1:46825/demo/web:stable
     image_id:
       description: ID of the image the container runs (or of the local image for an O(images) entry).
       type: str
-      sample: sha256:6b1d1c2b0a5e0f4d7c3e2b1a09f8e7d6c5b4a3928171605f4e3d2c1b0a998877
+      sample: sha256:2df250e6a87fb930ecc5be8bcb33cde2c0262d1356e161494aa97d4160b31b50
     registry:
       description: Normalised registry host.
       type: str
-      sample: 127.0.0.1:5000
+      sample: 127.0.0.1:46825
     repository:
       description: Normalised repository path.
       type: str
@@ -158,11 +158,11 @@ results:
       description: Registry digests the local image carries for this repository.
       type: list
       elements: str
-      sample: [sha256:8d4b7b2e9c1a0f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7980]
+      sample: [sha256:cd53930dae58ae001f8f5d077a2e7c08ab5253238b3ae978271f3be077254a07]
     remote_digest:
       description: Digest the tag points at in the registry now (V(null) when unknown).
       type: str
-      sample: sha256:2a7f9c6e4b1d8a3f5e0c7b9d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5b7d9f
+      sample: sha256:f31b7c852fde0ac56e0b993ae6b86222b5127584dc292e1106a4472613e2c243
     status:
       description: The verdict (see the notes).
       type: str
@@ -174,16 +174,18 @@ results:
     message:
       description: Why, in a sentence, naming what to fix for the error statuses.
       type: str
-      sample: 127.0.0.1:5000/demo/web:stable now points at a different image
+      sample: 127.0.0.1:46825/demo/web:stable now points at a different linux/amd64 image
 summary:
   description: Number of results per status, plus C(total).
   returned: always
   type: dict
-  sample: {"current": 3, "stale": 1, "behind_tag": 0, "pinned": 0, "local": 1, "absent": 0, "auth_required": 0,
+  sample: {"current": 1, "stale": 1, "behind_tag": 0, "pinned": 0, "local": 0, "absent": 0, "auth_required": 0,
            "credentials_rejected": 0, "not_found": 0, "rate_limited": 0, "unreachable": 0, "unsupported": 0,
-           "error": 0, "total": 5}
+           "error": 0, "total": 2}
 rate_limits:
-  description: Pull rate limits per registry, when the registry sent C(RateLimit-*) headers (Docker Hub does).
+  description:
+    - Pull rate limits per registry, when the registry sent C(RateLimit-*) headers (Docker Hub does).
+    - The sample is Docker Hub's documented answer; the test registries send no such headers.
   returned: always
   type: dict
   sample: {"docker.io": {"limit": 100, "remaining": 76, "window": 21600}}
@@ -195,7 +197,7 @@ engine:
     id:
       description: The engine's ID (C(docker info)).
       type: str
-      sample: 4YQW:3XDM:6T3C:PRGS:5GCD:IVNP:Q2ZB:QX6M:HZ5N:JUQX:6JSM:EJNL
+      sample: ICY5:Z6JD:I5QO:ASC4:M2ZE:O6BY:GBB3:DXGP:NSCI:CITV:3AGA:X2NZ
     platform:
       description: The engine's platform.
       type: str

@@ -137,18 +137,11 @@ class RegistryClient:
         """GET a manifest or index by digest (verified against it); returns (media type, parsed JSON)."""
         endpoint = self._endpoint(ref.registry)
         url = f"{endpoint.base_url}/v2/{ref.repository}/manifests/{digest}"
-        resp = self._request(endpoint, "GET", url, ref, _Attempt(), stream=True)
-        body = self._read_limited(resp, ref)
+        media, body, document = self._get_document(endpoint, url, ref, f"{ref.name}@{digest}")
         algorithm, _sep, expected = digest.partition(":")
         if algorithm not in ("sha256", "sha512") or hashlib.new(algorithm, body).hexdigest() != expected:
             raise MalformedResponse(f"{ref.registry} returned content for {ref.name}@{digest} that does not match that digest", ref.registry)
-        try:
-            document = json.loads(body)
-        except ValueError:
-            raise MalformedResponse(f"{ref.registry} returned a manifest for {ref.name}@{digest} that is not JSON", ref.registry) from None
-        if not isinstance(document, dict):
-            raise MalformedResponse(f"{ref.registry} returned a manifest for {ref.name}@{digest} that is not a JSON object", ref.registry)
-        return plat.media_type(resp.headers.get("Content-Type")) or str(document.get("mediaType", "")), document
+        return media or str(document.get("mediaType", "")), document
 
     def platform_config_digest(self, ref: ImageReference, index_digest: str, wanted: plat.Platform, depth: int = 0) -> str | None:
         """Config digest of the index entry for ``wanted`` (the local image ID in the classic store)."""
@@ -296,15 +289,7 @@ class RegistryClient:
         return RemoteManifest(digest, media)
 
     def _digest_by_get(self, endpoint: Endpoint, ref: ImageReference, url: str) -> RemoteManifest:
-        resp = self._request(endpoint, "GET", url, ref, _Attempt(), stream=True)
-        media = plat.media_type(resp.headers.get("Content-Type"))
-        body = self._read_limited(resp, ref)
-        try:
-            document = json.loads(body)
-        except ValueError:
-            raise MalformedResponse(f"{ref.registry} sent no digest and a manifest for {ref} that is not JSON", ref.registry) from None
-        if not isinstance(document, dict):
-            raise MalformedResponse(f"{ref.registry} sent a manifest for {ref} that is not a JSON object", ref.registry)
+        media, body, document = self._get_document(endpoint, url, ref, str(ref))
         if media in plat.SCHEMA1_TYPES or document.get("schemaVersion") == 1:
             raise Unsupported(f"{ref} is a schema1 manifest, which current engines no longer pull", ref.registry)
         media = media or str(document.get("mediaType", ""))
@@ -312,6 +297,19 @@ class RegistryClient:
             raise MalformedResponse(f"{ref.registry} answered {ref} with something that is not an image manifest "
                                     f"(media type {media!r})", ref.registry)
         return RemoteManifest("sha256:" + hashlib.sha256(body).hexdigest(), media)
+
+    def _get_document(self, endpoint: Endpoint, url: str, ref: ImageReference, what: str) -> tuple:
+        """GET a manifest: (media type from Content-Type, raw bytes, parsed JSON object)."""
+        resp = self._request(endpoint, "GET", url, ref, _Attempt(), stream=True)
+        media = plat.media_type(resp.headers.get("Content-Type"))
+        body = self._read_limited(resp, ref)
+        try:
+            document = json.loads(body)
+        except ValueError:
+            raise MalformedResponse(f"{ref.registry} sent a manifest for {what} that is not JSON", ref.registry) from None
+        if not isinstance(document, dict):
+            raise MalformedResponse(f"{ref.registry} sent a manifest for {what} that is not a JSON object", ref.registry)
+        return media, body, document
 
     def _read_limited(self, resp: requests.Response, ref: ImageReference) -> bytes:
         chunks, size = [], 0

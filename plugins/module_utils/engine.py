@@ -81,7 +81,7 @@ class Engine:
                 "check docker_host and that the daemon runs (and that this user may use its socket)"
             ) from None
 
-    def _call(self, what: str, func, *args, **kwargs):
+    def call(self, what: str, func, *args, **kwargs):
         try:
             return func(*args, **kwargs)
         except docker.errors.NotFound:
@@ -95,7 +95,7 @@ class Engine:
 
     def info(self) -> dict:
         if self._info is None:
-            self._info = self._call("report its info", self.client.info)
+            self._info = self.call("report its info", self.client.info)
         return self._info
 
     @property
@@ -128,11 +128,11 @@ class Engine:
         return False
 
     def list_containers(self, filters: dict | None, include_stopped: bool) -> list:
-        return self._call("list containers", self.client.containers, all=include_stopped, filters=filters or None)
+        return self.call("list containers", self.client.containers, all=include_stopped, filters=filters or None)
 
     def inspect_container(self, name: str) -> dict | None:
         try:
-            return self._call(f"inspect container {name!r}", self.client.inspect_container, name)
+            return self.call(f"inspect container {name!r}", self.client.inspect_container, name)
         except docker.errors.NotFound:
             return None
 
@@ -140,7 +140,7 @@ class Engine:
         """Inspect an image by ID or reference once per run; None when the engine does not have it."""
         if ref not in self._images:
             try:
-                data = self._call(f"inspect image {ref!r}", self.client.inspect_image, ref)
+                data = self.call(f"inspect image {ref!r}", self.client.inspect_image, ref)
             except docker.errors.NotFound:
                 data = None
             self._images[ref] = None if data is None else LocalImage(
@@ -150,3 +150,27 @@ class Engine:
                 platform=normalize_platform(data.get("Os"), data.get("Architecture"), data.get("Variant")),
             )
         return self._images[ref]
+
+    @property
+    def api_version(self) -> str:
+        return str(self.client.api_version)
+
+    def inspect_image(self, ref: str) -> dict | None:
+        try:
+            return self.call(f"inspect image {ref!r}", self.client.inspect_image, ref)
+        except docker.errors.NotFound:
+            return None
+
+    def pull(self, reference: str, auth_config: dict | None) -> None:
+        """Pull through the engine (which does its own registry auth with what we hand it)."""
+        repository, sep, tag = reference.rpartition(":")
+        if not sep or "/" in tag:
+            repository, tag = reference, "latest"
+        stream = self.call(f"pull {reference}", self.client.pull, repository, tag=tag, auth_config=auth_config,
+                           stream=True, decode=True)
+        try:
+            for event in stream:
+                if isinstance(event, dict) and event.get("error"):
+                    raise EngineError(f"the engine could not pull {reference}: {event['error']}")
+        except docker.errors.DockerException as exc:
+            raise EngineError(f"the engine could not pull {reference}: {exc}") from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.freshdock.core.plugins.module_utils.health import Readiness, gate, last_logs
+from sandbox import procs
 from sandbox.images import publish
 from sandbox.sandbox import pull_image
 
@@ -143,9 +143,7 @@ def test_readiness_command_never_ready_is_not_ready(docker_client, run):
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return procs.free_port()
 
 
 def test_readiness_url_ready_and_not_ready(docker_client, run):

@@ -8,6 +8,7 @@ its command line still mentions a path we own, so a recycled pid is never killed
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,11 +21,38 @@ class SandboxError(RuntimeError):
     """A sandbox component did not come up (or go down) as expected."""
 
 
+_HANDED_OUT: set = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = (int(part) for part in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return low, high
+
+
 def free_port() -> int:
-    """A loopback port that was free a moment ago (the kernel picks it; we release it for the daemon)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free loopback port BELOW the kernel's ephemeral range.
+
+    A kernel-chosen port (bind to 0) comes from the ephemeral range, where any outgoing connection of a busy test
+    run (pulls, registry requests) may take it before the daemon binds it; ports below that range are only
+    ever taken by explicit binds, so the short check-then-use window is practically race-free.
+    """
+    low, _high = _ephemeral_range()
+    upper = max(low - 1, 20001)
+    for _attempt in range(200):
+        port = random.randint(20000, upper)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _HANDED_OUT.add(port)
+            return port
+    raise RuntimeError("no free loopback port found between 20000 and the ephemeral range")
 
 
 def spawn(

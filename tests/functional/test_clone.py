@@ -4,73 +4,14 @@
 
 from __future__ import annotations
 
-import random
-import subprocess
-import tempfile
 import uuid
-from pathlib import Path
 
-import docker
 import pytest
+from kitchen import TMPFS, V1, V2, Made, exec_ok, make_kitchen_sink
 
 from ansible_collections.freshdock.core.plugins.module_utils import clone
 from sandbox.images import DEFAULT_PATH, publish
 from sandbox.sandbox import pull_image
-
-SECOND = 1_000_000_000
-V1 = {
-    "Env": [DEFAULT_PATH, "A=1", "B=2"],
-    "Cmd": ["sh", "-c", "echo v1 > /run/t/cmd; exec sleep 3600"],
-    "Healthcheck": {"Test": ["CMD-SHELL", "true"], "Interval": SECOND, "Timeout": SECOND, "Retries": 3},
-    "Labels": {"org.opencontainers.image.version": "v1", "app.label": "one", "app.same": "same"},
-    "WorkingDir": "/srv",
-    "Volumes": {"/data": {}},
-    "ExposedPorts": {"8080/tcp": {}},
-}
-V2 = {
-    "Env": [DEFAULT_PATH, "A=10", "B=20", "C=3"],
-    "Cmd": ["sh", "-c", "echo v2 > /run/t/cmd; exec sleep 3600"],
-    "Healthcheck": {"Test": ["CMD-SHELL", "test -d /"], "Interval": 2 * SECOND, "Timeout": 2 * SECOND, "Retries": 4},
-    "Labels": {"org.opencontainers.image.version": "v2", "app.label": "two", "app.same": "same", "app.new": "yes"},
-    "WorkingDir": "/srv2",
-    "Volumes": {"/data": {}},
-    "ExposedPorts": {"8080/tcp": {}, "9090/tcp": {}},
-}
-TMPFS = {"/run/t": "size=1m,mode=1777"}
-
-
-def _free_subnets(count: int) -> list:
-    routes = subprocess.run(["ip", "-o", "route"], capture_output=True, text=True, check=False).stdout
-    found: list = []
-    while len(found) < count:
-        subnet = f"10.{random.randint(200, 250)}.{random.randint(0, 255)}.0/24"
-        if subnet.rsplit(".", 2)[0] + "." not in routes and subnet not in found:
-            found.append(subnet)
-    return found
-
-
-class Made:
-    """Everything a test creates, removed in reverse order whatever happened."""
-
-    def __init__(self, api) -> None:
-        self.api = api
-        self.containers: list = []
-        self.volumes: list = []
-        self.networks: list = []
-
-    def cleanup(self) -> None:
-        for container in reversed(self.containers):
-            try:
-                self.api.remove_container(container, v=True, force=True)
-            except docker.errors.NotFound:
-                pass
-        for name in self.volumes:
-            try:
-                self.api.remove_volume(name, force=True)
-            except docker.errors.NotFound:
-                pass
-        for network in self.networks:
-            self.api.remove_network(network)
 
 
 @pytest.fixture
@@ -95,11 +36,7 @@ def app(sandbox, docker_client):
     return f"{registry.host}/{repo}:stable", publish_v2
 
 
-def _exec(api, container: str, command: str, user: str = "root") -> str:
-    exec_id = api.exec_create(container, ["sh", "-c", command], user=user)["Id"]
-    output = api.exec_start(exec_id).decode()
-    assert api.exec_inspect(exec_id)["ExitCode"] == 0, output
-    return output.strip()
+_exec = exec_ok
 
 
 def _start(api, made: Made, container_id: str) -> None:
@@ -114,44 +51,9 @@ def _mounts(inspect: dict) -> dict:
 def test_kitchen_sink_update_and_dependent(docker_client, made, app):
     api = docker_client.api
     image, publish_v2 = app
-    tag = uuid.uuid4().hex[:6]
-    net_a, net_b = f"fdc-a-{tag}", f"fdc-b-{tag}"
-    subnet_a, subnet_b = _free_subnets(2)
-    ip_a, ip_b = subnet_a.replace(".0/24", ".10"), subnet_b.replace(".0/24", ".10")
-    for net, subnet in ((net_a, subnet_a), (net_b, subnet_b)):
-        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
-        api.create_network(net, internal=True, ipam=ipam)
-        made.networks.append(net)
-    named = f"fdc-named-{tag}"
-    api.create_volume(named)
-    made.volumes.append(named)
-    bind_dir = tempfile.mkdtemp(prefix="fdc-bind-")
-    Path(bind_dir, "host-file").write_text("from host\n")
-
-    host_config = api.create_host_config(
-        binds=[f"{bind_dir}:/bind:ro", f"{named}:/named"], tmpfs=TMPFS,
-        mounts=[docker.types.Mount("/mounted", None, type="volume")],  # `--mount type=volume,dst=...`: no name
-        restart_policy={"Name": "on-failure", "MaximumRetryCount": 3}, cap_add=["NET_ADMIN"], cap_drop=["MKNOD"],
-        ulimits=[docker.types.Ulimit(name="nofile", soft=1024, hard=2048)], mem_limit="64m",
-        extra_hosts={"db.example": "10.9.9.9"}, init=True, network_mode=net_a,
-        log_config=docker.types.LogConfig(type="json-file", config={"max-size": "1m"}),
-    )
-    networking = api.create_networking_config({net_a: api.create_endpoint_config(aliases=["web"], ipv4_address=ip_a)})
-    main_name = f"fdc-main-{tag}"
-    main = api.create_container(
-        image, name=main_name, environment=["B=user", "EXTRA=x=y"], labels={"user.l": "u", "app.label": "mine"},
-        command=["sh", "-c", "echo main > /run/t/cmd; exec sleep 3600"], user="1000:1000", working_dir="/work",
-        healthcheck={"Test": ["CMD-SHELL", "test -f /run/t/cmd"], "Interval": SECOND // 2, "Retries": 5},
-        volumes=["/scratch"], host_config=host_config, networking_config=networking)["Id"]
-    made.containers.append(main)
-    api.connect_container_to_network(main, net_b, aliases=["web-b"], ipv4_address=ip_b)
-    _start(api, made, main)
-    _exec(api, main, "echo keep > /data/file; echo scratch > /scratch/file; echo mounted > /mounted/file")
-    dep_name = f"fdc-dep-{tag}"
-    dep = api.create_container(image, name=dep_name, command=["sleep", "3600"],
-                               host_config=api.create_host_config(network_mode=f"container:{main_name}", init=True))["Id"]
-    _start(api, made, dep)
-
+    parts = make_kitchen_sink(api, made, image)
+    main, main_name, dep, dep_name = parts["main"], parts["main_name"], parts["dep"], parts["dep_name"]
+    net_a, net_b, ip_a, ip_b = parts["net_a"], parts["net_b"], parts["ip_a"], parts["ip_b"]
     publish_v2()
     before = api.inspect_container(main)
     old_image, new_image = api.inspect_image(before["Image"]), api.inspect_image(image)

@@ -196,3 +196,50 @@ def test_two_concurrent_updates_recreate_once(sandbox, docker_client, app):
 def test_unknown_container_is_a_clear_error(sandbox, tmp_path):
     with pytest.raises(FreshdockError, match="no container named 'no-such-app-fd'"):
         update(sandbox, "no-such-app-fd", tmp_path / "state")
+
+
+def test_a_rolled_back_digest_is_retried_once_the_registry_moves(sandbox, docker_client, app):
+    publish_app(app["registry"], app["repo"], "v2", "unhealthy")
+    assert update(sandbox, app["name"], app["state"])[0]["action"] == "rolled_back"
+    assert update(sandbox, app["name"], app["state"])[0]["action"] == "skipped"
+    forced = update(sandbox, app["name"], app["state"], force=True)[0]
+    assert forced["action"] == "rolled_back"  # force retries it (and it fails again)
+    publish_app(app["registry"], app["repo"], "v3")
+    result, _ = update(sandbox, app["name"], app["state"])
+    assert result["action"] == "updated", result["msg"]
+
+
+def test_cleanup_removes_the_old_image_only_when_unused(sandbox, docker_client, app):
+    old_image = docker_client.containers.get(app["name"]).image.id
+    sibling = docker_client.containers.create(old_image, ["true"], name=unique("sibling"), network_mode="none")
+    try:
+        publish_app(app["registry"], app["repo"], unique("v2"))
+        result, warnings = update(sandbox, app["name"], app["state"], cleanup=True)
+        assert result["action"] == "updated"
+        assert any("still use it" in warning for warning in warnings)
+        assert docker_client.images.get(old_image).id == old_image
+    finally:
+        sibling.remove(force=True)
+    publish_app(app["registry"], app["repo"], unique("v3"))
+    previous = docker_client.containers.get(app["name"]).image.id
+    result, warnings = update(sandbox, app["name"], app["state"], cleanup=True)
+    assert result["action"] == "updated" and warnings == []
+    assert previous not in [image.id for image in docker_client.images.list(all=True)]
+
+
+def test_dependents_follow_after_rollback(sandbox, docker_client, app):
+    dependent = docker_client.containers.run(f"{app['registry'].host}/{app['repo']}:stable", ["sleep", "600"], detach=True,
+                                             name=unique("dep"), network_mode=f"container:{app['name']}", init=True)
+    try:
+        publish_app(app["registry"], app["repo"], "v2", "unhealthy")
+        result, _ = update(sandbox, app["name"], app["state"])
+        assert result["action"] == "rolled_back"
+        [report] = result["dependents"]
+        assert report["result"] == "recreated", report
+        rebuilt = docker_client.containers.get(dependent.name)
+        assert rebuilt.status == "running"
+        netns = ["busybox", "readlink", "/proc/self/ns/net"]
+        assert rebuilt.exec_run(netns).output == docker_client.containers.get(app["name"]).exec_run(netns).output
+    finally:
+        for leftover in docker_client.containers.list(all=True, filters={"name": dependent.name}):
+            leftover.remove(force=True)

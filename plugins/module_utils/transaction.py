@@ -291,8 +291,8 @@ class Updater:
             outcome.warnings.extend(self._cleanup(journal["old_image_id"]))
         self.state.clear_failures(name)
         self.state.clear_journal(name)
-        data = self.engine.inspect_container(journal["new_id"]) or {"Id": journal["new_id"], "Name": name,
-                                                                     "Config": {}, "Image": new_image["Id"]}
+        fallback = {"Id": journal["new_id"], "Name": name, "Config": {}, "Image": new_image["Id"]}
+        data = self.engine.inspect_container(journal["new_id"]) or fallback
         outcome.current = _describe(data, verdict.remote_digest)
         outcome.timings = dict(self.timings)
         outcome.message = f"{name} now runs {outcome.current['image']} ({new_image['Id'][:19]}) and passed its health gate"

@@ -28,7 +28,7 @@ def test_sigkill_then_next_run_converges(sandbox, docker_client, service, kill_a
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     assert (service["state"] / "engines").exists()
 
-    result, _ = update(sandbox, service["name"], service["state"])
+    result = update(sandbox, service["name"], service["state"])[0]
     assert result["action"] == "recovered", result["msg"]
     assert containers_named(docker_client, service["name"]) == [service["name"]]
     container = docker_client.containers.get(service["name"])
@@ -41,7 +41,7 @@ def test_sigkill_then_next_run_converges(sandbox, docker_client, service, kill_a
         assert container.id == service["id"]
         assert container.exec_run(["cat", "/keep/file"]).output == b"precious\n"
 
-    final, _ = update(sandbox, service["name"], service["state"])
+    final = update(sandbox, service["name"], service["state"])[0]
     assert final["action"] in ("updated", "current"), final["msg"]
     assert containers_named(docker_client, service["name"]) == [service["name"]]
     assert docker_client.containers.get(service["name"]).status == "running"

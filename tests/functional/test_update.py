@@ -50,17 +50,17 @@ def test_update_then_idempotent(sandbox, docker_client, app):
     assert set(result["timings"]) >= {"pull", "create", "stop", "start", "health", "downtime"}
     assert 0 < result["timings"]["downtime"] < 5
     assert containers_named(docker_client, app["name"]) == [app["name"]]  # archive removed
-    again, _ = update(sandbox, app["name"], app["state"])
+    again = update(sandbox, app["name"], app["state"])[0]
     assert (again["action"], again["changed"]) == ("current", False)
     assert warnings == []
 
 
 def test_check_mode_changes_nothing_and_predicts(sandbox, docker_client, app):
     images_before = sorted(i.id for i in docker_client.images.list(all=True))
-    result, _ = update(sandbox, app["name"], app["state"], check_mode=True)
+    result = update(sandbox, app["name"], app["state"], check_mode=True)[0]
     assert (result["action"], result["changed"]) == ("current", False)
     publish_app(app["registry"], app["repo"], "v2")
-    result, _ = update(sandbox, app["name"], app["state"], check_mode=True)
+    result = update(sandbox, app["name"], app["state"], check_mode=True)[0]
     assert (result["action"], result["changed"]) == ("updated", True)
     assert result["diff"]["before"]["id"] == app["id"]
     assert result["diff"]["after"]["id"] == "(new container)"
@@ -81,7 +81,7 @@ ROLLBACKS = [
 @pytest.mark.parametrize(("behaviour", "reason"), ROLLBACKS)
 def test_rollback_restores_the_original(sandbox, docker_client, app, behaviour, reason):
     new = publish_app(app["registry"], app["repo"], "v2", behaviour)
-    result, _ = update(sandbox, app["name"], app["state"], health_timeout=3.0)
+    result = update(sandbox, app["name"], app["state"], health_timeout=3.0)[0]
     assert result["action"] == "rolled_back", result["msg"]
     assert result["failed"] is True and result["changed"] is True
     assert reason in result["rollback"]["reason"]
@@ -90,7 +90,7 @@ def test_rollback_restores_the_original(sandbox, docker_client, app, behaviour, 
         assert any("bye" in line or "crashing" in line for line in result["rollback"]["logs"])
     _assert_original_back(docker_client, app)
     # the failed digest is remembered: not retried until the registry moves
-    again, _ = update(sandbox, app["name"], app["state"], health_timeout=3.0)
+    again = update(sandbox, app["name"], app["state"], health_timeout=3.0)[0]
     assert (again["action"], again["changed"]) == ("skipped", False)
     assert new.digest in again["msg"]
     _assert_original_back(docker_client, app)
@@ -98,7 +98,7 @@ def test_rollback_restores_the_original(sandbox, docker_client, app, behaviour, 
 
 def test_rollback_can_be_reported_without_failing(sandbox, docker_client, app):
     publish_app(app["registry"], app["repo"], "v2", "unhealthy")
-    result, _ = update(sandbox, app["name"], app["state"], fail_on_rollback=False)
+    result = update(sandbox, app["name"], app["state"], fail_on_rollback=False)[0]
     assert (result["action"], result["failed"]) == ("rolled_back", False)
     _assert_original_back(docker_client, app)
 
@@ -115,7 +115,7 @@ def test_create_rejected_by_the_engine(sandbox, docker_client, tmp_path):
     try:
         publish_app(registry, repo, "v2")
         source.rmdir()
-        result, _ = update(sandbox, name, tmp_path / "state")
+        result = update(sandbox, name, tmp_path / "state")[0]
         assert result["action"] == "rolled_back" and result["failed"] is True
         assert "rejected the new container" in result["rollback"]["reason"]
         assert "bind source path does not exist" in result["rollback"]["reason"]
@@ -143,13 +143,12 @@ def test_a_foreign_container_under_the_temp_name_is_never_touched(sandbox, docke
 
 def test_pre_update_hook_failure_skips_and_touches_nothing(sandbox, docker_client, app):
     publish_app(app["registry"], app["repo"], "v2")
-    result, _ = update(sandbox, app["name"], app["state"], hooks={"pre_update": "echo not now; exit 1", "pre_update_timeout": 10,
-                                                                  "post_update": None, "post_update_timeout": 10})
+    hooks = {"pre_update": "echo not now; exit 1", "pre_update_timeout": 10, "post_update": None, "post_update_timeout": 10}
+    result = update(sandbox, app["name"], app["state"], hooks=hooks)[0]
     assert (result["action"], result["changed"]) == ("skipped", False)
     assert "exit code 1" in result["msg"]
     _assert_original_back(docker_client, app)
-    deferred, _ = update(sandbox, app["name"], app["state"], hooks={"pre_update": "exit 75", "pre_update_timeout": 10,
-                                                                    "post_update": None, "post_update_timeout": 10})
+    deferred = update(sandbox, app["name"], app["state"], hooks=dict(hooks, pre_update="exit 75"))[0]
     assert (deferred["action"], deferred["changed"]) == ("deferred", False)
     _assert_original_back(docker_client, app)
 
@@ -205,7 +204,7 @@ def test_a_rolled_back_digest_is_retried_once_the_registry_moves(sandbox, docker
     forced = update(sandbox, app["name"], app["state"], force=True)[0]
     assert forced["action"] == "rolled_back"  # force retries it (and it fails again)
     publish_app(app["registry"], app["repo"], "v3")
-    result, _ = update(sandbox, app["name"], app["state"])
+    result = update(sandbox, app["name"], app["state"])[0]
     assert result["action"] == "updated", result["msg"]
 
 
@@ -232,7 +231,7 @@ def test_dependents_follow_after_rollback(sandbox, docker_client, app):
                                              name=unique("dep"), network_mode=f"container:{app['name']}", init=True)
     try:
         publish_app(app["registry"], app["repo"], "v2", "unhealthy")
-        result, _ = update(sandbox, app["name"], app["state"])
+        result = update(sandbox, app["name"], app["state"])[0]
         assert result["action"] == "rolled_back"
         [report] = result["dependents"]
         assert report["result"] == "recreated", report

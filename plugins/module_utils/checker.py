@@ -6,21 +6,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ansible_collections.freshdock.core.plugins.module_utils import verdict as v
 from ansible_collections.freshdock.core.plugins.module_utils.engine import Engine, LocalImage
 from ansible_collections.freshdock.core.plugins.module_utils.errors import InvalidReference, RegistryError
-from ansible_collections.freshdock.core.plugins.module_utils.options import (
-    OptionError,
-    credential_store,
-    engine_options,
-    registry_settings,
-)
 from ansible_collections.freshdock.core.plugins.module_utils.reference import ImageReference, parse_reference
 from ansible_collections.freshdock.core.plugins.module_utils.registry import RegistryClient, RemoteManifest, tag_key
 
 _IMAGE_ID_RE = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
+UNSET = object()
 
 
 @dataclass
@@ -32,6 +27,9 @@ class Target:
     ref: ImageReference | None = None
     local: LocalImage | None = None
     verdict: v.Verdict | None = None
+    inspect: dict | None = None  # the container's inspect data (selection, policy, ordering)
+    tagged: object = UNSET  # LocalImage the engine holds under ``image`` (None: none); UNSET: not looked up yet
+    extra: dict = field(default_factory=dict)  # passed through into the result (policy, host, …)
 
 
 class DigestChecker:
@@ -66,14 +64,26 @@ class DigestChecker:
             found.append(Target(
                 image=(data.get("Config") or {}).get("Image") or data.get("Image", ""),
                 container=data.get("Name", "").lstrip("/"), container_id=data["Id"], image_id=data.get("Image"),
+                inspect=data,
             ))
         found.extend(Target(image=image) for image in images or ())
         return found
 
     # -- deciding ---------------------------------------------------------------------------------
 
-    def check(self, targets: list) -> list:
+    def check(self, targets: list, resolve: bool = True) -> list:
+        """Verdicts for all targets; with resolve=False only what the engine alone can tell (the rest 'unresolved')."""
         pending = [target for target in targets if target.verdict is None and not self._local_verdict(target)]
+        if not resolve:
+            for target in pending:
+                target.tagged = self.engine.image(target.image) if target.image_id is not None else None
+                target.verdict = v.Verdict(v.UNRESOLVED, "the registry is asked elsewhere (resolve_on: controller)",
+                                           None, v.digests_for(target.ref, target.local.repo_digests) if target.local else [])
+            return targets
+        return self.resolve(targets, pending)
+
+    def resolve(self, targets: list, pending: list) -> list:
+        """Ask each registry once per unique tag and decide the pending targets."""
         remote = self.registry.resolve(target.ref for target in pending)
         for target in pending:
             target.verdict = self._remote_verdict(target, remote[tag_key(target.ref)])
@@ -132,7 +142,7 @@ class DigestChecker:
 
     def _behind_tag(self, target: Target, remote: RemoteManifest) -> v.Verdict | None:
         """The container is stale, but the engine may already hold the new image under the tag."""
-        tagged = self.engine.image(target.image)
+        tagged = self.engine.image(target.image) if target.tagged is UNSET else target.tagged
         if tagged is None or tagged.id == target.local.id:
             return None
         if self._judge(target.ref, remote, tagged).status != v.CURRENT:
@@ -157,6 +167,7 @@ def result_entry(target: Target) -> dict:
         "status": verdict.status,
         "update_available": verdict.update_available,
         "message": verdict.message,
+        **target.extra,
     }
 
 
@@ -167,39 +178,3 @@ def summarize(entries: list) -> dict:
     summary["total"] = len(entries)
     return summary
 
-
-DIGEST_ARGS = {
-    "images": {"type": "list", "elements": "str", "default": []},
-    "containers": {"type": "list", "elements": "str", "default": []},
-    "container_filters": {"type": "dict"},
-    "include_stopped": {"type": "bool", "default": False},
-    "policy": {"type": "bool", "default": False},
-}
-
-
-def run_digest(params: dict, engine: Engine | None = None) -> tuple:
-    """Everything freshdock_digest does, minus AnsibleModule: returns (result dict, warnings)."""
-    if params.get("policy"):
-        raise OptionError("policy: true is not available yet; it arrives with the autoupdate role. "
-                          "Remove 'policy' or set it to false.")
-    if not params.get("images") and not params.get("containers") and params.get("container_filters") is None:
-        raise OptionError("nothing to check: give images, containers or container_filters "
-                          "(container_filters: {} selects every running container)")
-    explicit, options = registry_settings(params)
-    engine = engine or Engine(engine_options(params))
-    registry = RegistryClient(
-        credential_store(params, explicit), options, validate_certs=params["validate_certs"],
-        timeout=params["timeout"], concurrency=params["concurrency"], insecure_hint=engine.is_insecure_registry,
-    )
-    checker = DigestChecker(engine, registry)
-    targets = checker.targets(params.get("images"), params.get("containers"), params.get("container_filters"),
-                              params.get("include_stopped", False))
-    entries = [result_entry(target) for target in checker.check(targets)]
-    result = {
-        "changed": False,
-        "results": entries,
-        "summary": summarize(entries),
-        "rate_limits": registry.rate_limits,
-        "engine": {"id": engine.engine_id, "platform": str(engine.platform)},
-    }
-    return result, checker.warnings + registry.warnings

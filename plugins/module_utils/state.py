@@ -125,3 +125,12 @@ class StateDir:
 
     def clear_failures(self, name: str) -> None:
         self._remove(name, "failed.json")
+
+    # -- schedule bookkeeping -----------------------------------------------------------------------
+
+    def last_check(self, name: str) -> float | None:
+        value = (self._read(name, "schedule.json") or {}).get("last_check")
+        return float(value) if isinstance(value, (int, float)) else None
+
+    def record_check(self, name: str, when: float) -> None:
+        self._write(name, "schedule.json", {"last_check": when})

@@ -16,9 +16,10 @@ PINNED = "pinned"
 LOCAL = "local"
 ABSENT = "absent"
 ERROR = "error"
+UNRESOLVED = "unresolved"
 STATUSES = (
     CURRENT, STALE, BEHIND_TAG, PINNED, LOCAL, ABSENT, "auth_required", "credentials_rejected", "not_found",
-    "rate_limited", "unreachable", "unsupported", ERROR,
+    "rate_limited", "unreachable", "unsupported", ERROR, UNRESOLVED,
 )
 _UPDATE = {STALE: True, BEHIND_TAG: True, CURRENT: False, PINNED: False, LOCAL: False}
 

@@ -41,12 +41,50 @@ options:
     description: Also check stopped containers selected by O(container_filters).
     type: bool
     default: false
+  select:
+    description:
+      - A JMESPath expression evaluated over each selected container's inspect data (C(docker inspect)); only
+        containers for which it is true are checked. For example V(Config.Labels."com.docker.compose.project" == 'shop')
+        or V(starts_with(Config.Image, 'ghcr.io/')).
+      - An invalid expression fails the task before anything is checked. Needs the C(jmespath) library.
+    type: str
   policy:
     description:
-      - Evaluate C(freshdock.*) labels and schedules as well.
-      - B(Not available yet) in this release; it arrives with the C(autoupdate) role. V(true) fails with a message.
+      - Also evaluate each container's C(freshdock.*) labels (Watchtower labels as fallbacks) and schedule, adding
+        RV(results[].enabled), RV(results[].mode), RV(results[].schedule), RV(results[].due) and the other policy fields.
+      - Outside check mode the time of this check is recorded per container in O(state_dir), so a calendar schedule is
+        due when one of its fire times lies between the previous check and now. Check mode never records it.
     type: bool
     default: false
+  watch_all:
+    description: With O(policy), treat containers without C(freshdock.enable) as enabled (opt-out instead of opt-in).
+    type: bool
+    default: false
+  default_mode:
+    description: With O(policy), the mode of enabled containers without C(freshdock.mode) (else V(watch)).
+    type: str
+    choices: [live, nightly, weekly, monthly, watch, "off"]
+  default_cleanup:
+    description: With O(policy), the cleanup setting of containers without C(freshdock.cleanup).
+    type: bool
+    default: false
+  state_dir:
+    description: Where O(policy) keeps the time of each container's last check (per engine ID and container name).
+    type: path
+    default: /var/lib/freshdock
+  resolve:
+    description:
+      - V(false) asks no registry; containers that need one are returned with status V(unresolved) and their local
+        C(facts), for a controller-side run with O(resolve_facts) (the C(autoupdate) role's C(freshdock_resolve_on=controller)).
+    type: bool
+    default: true
+  resolve_facts:
+    description:
+      - Result entries of O(resolve=false) runs from any number of hosts. The module then talks to no engine;
+        it asks each registry once per unique tag for the whole fleet and returns the entries with verdicts
+        (extra keys such as a host name are kept).
+    type: list
+    elements: dict
 extends_documentation_fragment:
   - freshdock.core.engine
   - freshdock.core.registry
@@ -66,7 +104,7 @@ notes:
     container still runs an older one), V(pinned) (digest reference or image ID; never updated), V(local) (built
     or re-tagged locally; never replaced), V(absent) (an O(images) entry not present on the engine),
     V(auth_required), V(credentials_rejected), V(not_found), V(rate_limited), V(unreachable), V(unsupported)
-    (schema1 manifests, or an index without the local platform) and V(error).
+    (schema1 manifests, or an index without the local platform), V(error), and V(unresolved) (only with O(resolve=false)).
   - Registry hosts are validated like the docker CLI does, except that upper-case registry hosts are rejected
     with a message instead of being accepted.
   - Plain HTTP is used only for loopback registries, the engine's own insecure registries and entries with
@@ -171,6 +209,36 @@ results:
       description: V(true) for V(stale) and V(behind_tag), V(false) for V(current), V(pinned) and V(local), V(null) when unknown.
       type: bool
       sample: true
+    enabled:
+      description: With O(policy), whether the container is opted in (labels, O(watch_all)) and its labels are valid.
+      type: bool
+      returned: with O(policy)
+      sample: true
+    mode:
+      description: With O(policy), the update mode (V(live), V(nightly), V(weekly), V(monthly), V(watch), V(off)).
+      type: str
+      returned: with O(policy)
+      sample: nightly
+    schedule:
+      description: With O(policy), the cron schedule of a calendar mode.
+      type: str
+      returned: with O(policy)
+      sample: 0 4 * * *
+    due:
+      description: With O(policy), whether the schedule fired since the last check (V(live) and V(watch) are always due).
+      type: bool
+      returned: with O(policy)
+      sample: true
+    depends_on:
+      description: With O(policy), containers to update before this one (network namespace owner, compose depends_on).
+      type: list
+      elements: str
+      returned: with O(policy)
+      sample: []
+    facts:
+      description: With O(resolve=false), what the engine knows (local image, image under the tag) for O(resolve_facts).
+      type: dict
+      returned: with O(resolve=false)
     message:
       description: Why, in a sentence, naming what to fix for the error statuses.
       type: str
@@ -190,7 +258,7 @@ rate_limits:
   type: dict
   sample: {"docker.io": {"limit": 100, "remaining": 76, "window": 21600}}
 engine:
-  description: The engine that was asked.
+  description: The engine that was asked (V(null) with O(resolve_facts)).
   returned: always
   type: dict
   contains:
@@ -206,7 +274,7 @@ engine:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.freshdock.core.plugins.module_utils.checker import DIGEST_ARGS, run_digest
+from ansible_collections.freshdock.core.plugins.module_utils.digest_run import DIGEST_ARGS, run_digest
 from ansible_collections.freshdock.core.plugins.module_utils.engine import DOCKER_IMPORT_ERROR
 from ansible_collections.freshdock.core.plugins.module_utils.errors import FreshdockError
 from ansible_collections.freshdock.core.plugins.module_utils.options import ENGINE_ARGS, REGISTRY_ARGS
@@ -216,12 +284,12 @@ from ansible_collections.freshdock.core.plugins.module_utils.transport import RE
 def main() -> None:
     argument_spec = dict(DIGEST_ARGS, **ENGINE_ARGS, **REGISTRY_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if DOCKER_IMPORT_ERROR:
+    if DOCKER_IMPORT_ERROR and module.params["resolve_facts"] is None:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     if REQUESTS_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     try:
-        result, warnings = run_digest(module.params)
+        result, warnings = run_digest(module.params, module.check_mode)
     except FreshdockError as exc:
         module.fail_json(msg=str(exc))
     for warning in warnings:

@@ -2,7 +2,7 @@
 
 FD_SANDBOX_DIR=<dir of a running `python -m sandbox up`> reuses that sandbox and leaves it running;
 otherwise one is started in a temp dir and always torn down at the end of the session.
-FD_SANDBOX_ENGINES=N starts N engines (default 1).
+FD_SANDBOX_ENGINES=N starts N engines (default 3: the fleet tests use three inventory hosts).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     if reused is not None:
         yield reused
         return
-    engines = int(os.environ.get("FD_SANDBOX_ENGINES", "1"))
+    engines = int(os.environ.get("FD_SANDBOX_ENGINES", "3"))  # three inventory hosts for the fleet tests
     bed = Sandbox.up(tmp_path_factory.mktemp("sandbox"), engines=engines)
     try:
         yield bed

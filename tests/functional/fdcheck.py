@@ -7,7 +7,7 @@ import json
 import subprocess
 from typing import Any
 
-from ansible_collections.freshdock.core.plugins.module_utils.checker import DIGEST_ARGS, run_digest
+from ansible_collections.freshdock.core.plugins.module_utils.digest_run import DIGEST_ARGS, run_digest
 from ansible_collections.freshdock.core.plugins.module_utils.options import ENGINE_ARGS, REGISTRY_ARGS, default_params
 
 ALL_ARGS = dict(DIGEST_ARGS, **ENGINE_ARGS, **REGISTRY_ARGS)

@@ -13,7 +13,7 @@ from sandbox.sandbox import pull_image
 from sandbox.tokenserver import read_token_log
 
 
-def _settle(log, count_before: int) -> list:
+def settle(log, count_before: int) -> list:
     """The registry writes its access log asynchronously; wait until it stops growing."""
     entries, previous = access_entries(log), -1
     for _attempt in range(20):
@@ -46,7 +46,7 @@ def test_twenty_containers_over_ten_repositories_cost_ten_heads_and_one_token(sa
         assert warnings == []
         assert result["summary"]["total"] == 20
         assert result["summary"]["current"] == 20
-        requests = _settle(registry.log, requests_before)
+        requests = settle(registry.log, requests_before)
         heads = [entry for entry in requests if entry.method == "HEAD" and "/manifests/" in entry.path]
         assert len(heads) == 10
         assert {entry.status for entry in heads} == {200}

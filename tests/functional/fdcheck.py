@@ -23,11 +23,11 @@ def registry_entry(registry: Any, password: str | None = None, **extra: Any) -> 
     return entry
 
 
-def check(sandbox: Any, registries: list | None = None, **given: Any) -> tuple[dict, list]:
+def check(sandbox: Any, registries: list | None = None, check_mode: bool = False, **given: Any) -> tuple[dict, list]:
     params = default_params(ALL_ARGS, docker_host=sandbox.engine(0).docker_host, **given)
     params["registries"] = registries if registries is not None else [registry_entry(r) for r in sandbox.registries.values()]
     params.setdefault("docker_config_path", "/nonexistent/config.json")
-    return run_digest(params)
+    return run_digest(params, check_mode=check_mode)
 
 
 def by_image(result: dict) -> dict:

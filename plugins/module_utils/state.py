@@ -134,3 +134,12 @@ class StateDir:
 
     def record_check(self, name: str, when: float) -> None:
         self._write(name, "schedule.json", {"last_check": when})
+
+    # -- notifications ------------------------------------------------------------------------------
+
+    def last_notified(self, name: str) -> str | None:
+        value = (self._read(name, "notified.json") or {}).get("digest")
+        return value if isinstance(value, str) else None
+
+    def record_notified(self, name: str, digest: str) -> None:
+        self._write(name, "notified.json", {"digest": digest})

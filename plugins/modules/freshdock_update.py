@@ -129,26 +129,42 @@ requirements:
 """
 
 EXAMPLES = r"""
+- name: Preview the update of the web container (check mode pulls and changes nothing; diff shows IDs and digests)
+  freshdock.core.freshdock_update:
+    name: web
+  check_mode: true
+  diff: true
+  register: web_preview
+
 - name: Update the web container when its tag moved; roll back if it is not healthy within 60 s
   freshdock.core.freshdock_update:
     name: web
     health_timeout: 60
   register: web_update
 
-- name: Update with a readiness probe from the host and without failing the play on a rollback
+- name: Update the API, probe it from the host, keep the play going on a rollback and remove the old image
   freshdock.core.freshdock_update:
     name: api
     readiness:
       url: http://127.0.0.1:8080/healthz
+      timeout: 2
     fail_on_rollback: false
     cleanup: true
+  register: api_update
 
-- name: Run a hook before the swap (exit 75 from the hook defers the update)
+- name: Report a rolled-back API update
+  ansible.builtin.debug:
+    msg: "api stays on {{ api_update.current.image_id }}: {{ api_update.rollback.reason }}"
+  when: api_update.action == 'rolled_back'
+
+- name: Copy the data aside before the swap; while a job holds /data/busy.lock the hook defers the update (exit 75)
   freshdock.core.freshdock_update:
     name: db
     hooks:
-      pre_update: pg_dump -U postgres app > /backup/app.sql
+      pre_update: "[ ! -e /data/busy.lock ] || exit 75; cp -a /data/. /backup/"
       pre_update_timeout: 300
+      post_update: test -s /data/state
+  register: db_update
 """
 
 RETURN = r"""

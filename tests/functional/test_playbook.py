@@ -179,7 +179,7 @@ def test_secrets_never_appear_at_vvvv(sandbox, bearer_image, tmp_path, password_
 
 
 def test_integration_target_runs_the_examples(sandbox, tmp_path):
-    run = subprocess.run(["bash", str(RUN_SH), str(sandbox.dir)], check=False, capture_output=True, text=True, timeout=900,
+    run = subprocess.run(["bash", str(RUN_SH), str(sandbox.dir), "freshdock_digest"], check=False, capture_output=True, text=True, timeout=900,
                          cwd=REPO, env=_env())
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     assert "freshdock_digest integration target passed" in run.stdout

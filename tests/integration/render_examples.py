@@ -1,17 +1,18 @@
-"""Turn the EXAMPLES of freshdock_digest into a tasks file that runs against the sandbox.
+"""Turn the EXAMPLES of a freshdock module into a tasks file that runs against the sandbox.
 
 python render_examples.py MODULE_PY SANDBOX_JSON OUT_TASKS OUT_VARS
 
-* EXAMPLES is read with ast (the module is never imported).
-* SUBSTITUTIONS below is the complete, explicit list of placeholder -> sandbox value. The variables the
-  examples use (SUPPLIED_VARS) are set by the playbook (tests/integration/site.yml), not substituted.
+* EXAMPLES is read with ast (the module is never imported); the module's name is the file's name.
+* MODULES below holds, per module, the complete, explicit list of placeholder -> sandbox value. The variables
+  the examples use (supplied vars) are set by the playbook (tests/integration/site.yml), not substituted.
 * After substitution the examples must contain no placeholder: no example.com-style host, no absolute
   path that does not exist, no literal registry/credential/path option that is not a substitution result,
   and no Jinja variable that is neither supplied nor registered by an earlier example. Anything else
   exits 2 with what to add to the list.
-* Every freshdock_digest example without `register` gets `register: fd_example_<N>` (N = 1-based task
+* Every call of the module without `register` gets `register: fd_example_<N>` (N = 1-based task
   index) so that the target can assert on its result; OUT_VARS lists those register names as
-  fd_example_registers.
+  fd_example_registers, and the substituted values the target needs (container names, ports) as
+  fd_example_values.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import ast
 import json
 import os
 import re
+import socket
 import sys
 from typing import Any
 
@@ -27,9 +29,6 @@ import jinja2
 import jinja2.meta
 import yaml
 
-MODULE = "freshdock.core.freshdock_digest"
-# Variables the examples use; the playbook defines them from sandbox.json.
-SUPPLIED_VARS = {"vault_registry_token", "engine_url"}
 ANSIBLE_MAGIC = {"item", "inventory_hostname", "hostvars", "groups", "group_names", "ansible_check_mode",
                  "omit", "role_path", "playbook_dir"}
 CONDITIONAL_KEYS = {"that", "when", "failed_when", "changed_when", "until"}
@@ -39,14 +38,37 @@ SENSITIVE_KEYS = {"registry", "username", "password", "ca_path", "docker_host", 
 PLACEHOLDER_HOST = re.compile(r"(?i)(^|[^\w.-])[\w.-]*\b(example\.(com|org|net)|[\w-]+\.(example|invalid|localdomain))\b")
 
 
-def substitutions(state: dict) -> list:
-    """(kind, placeholder, replacement): 'sub' replaces inside any string, 'exact' whole strings only."""
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def digest_substitutions(state: dict) -> tuple:
+    """(kind, placeholder, replacement): 'sub' replaces inside any string, 'exact' whole strings only; values."""
     bearer = state["registries"]["bearer"]
     return [
         ("sub", "registry.example.com", bearer["host"]),
         ("exact", "/etc/pki/private-ca.pem", state["registries"]["tls"]["ca_path"]),
         ("exact", "ci", bearer["username"]),  # `username: ci` of the private-registry example
-    ]
+    ], {}
+
+
+def update_substitutions(state: dict) -> tuple:
+    """The examples' containers get names of their own on the shared sandbox engine; the API's readiness URL
+    a free port (the target starts the API's HTTP server on it, on the host network)."""
+    port = _free_port()
+    names = {"web": "fd-it-upd-web", "api": "fd-it-upd-api", "db": "fd-it-upd-db"}
+    subs = [("exact", example, ours) for example, ours in names.items()]
+    subs.append(("sub", "127.0.0.1:8080", f"127.0.0.1:{port}"))
+    return subs, dict(names, readiness_port=port)
+
+
+# module -> (variables the examples use, which the playbook defines from sandbox.json; substitutions)
+MODULES = {
+    "freshdock.core.freshdock_digest": ({"vault_registry_token", "engine_url"}, digest_substitutions),
+    "freshdock.core.freshdock_update": (set(), update_substitutions),
+}
 
 
 def read_examples(module_path: str) -> str:
@@ -108,18 +130,23 @@ class Renderer:
 
 
 def main(module_path: str, state_path: str, out_tasks: str, out_vars: str) -> int:
+    module = "freshdock.core." + os.path.splitext(os.path.basename(module_path))[0]
+    if module not in MODULES:
+        raise SystemExit(f"{module}: no substitution list in {os.path.basename(__file__)} (add one to MODULES)")
+    supplied, make_substitutions = MODULES[module]
     state = json.load(open(state_path, encoding="utf-8"))
     tasks = yaml.safe_load(read_examples(module_path))
     if not isinstance(tasks, list) or not tasks:
         raise SystemExit("EXAMPLES is not a non-empty list of tasks")
-    renderer = Renderer(substitutions(state))
-    known = SUPPLIED_VARS | ANSIBLE_MAGIC
+    subs, values = make_substitutions(state)
+    renderer = Renderer(subs)
+    known = supplied | ANSIBLE_MAGIC
     registers: list = []
     rendered = []
     for number, example in enumerate(tasks, start=1):
         task = renderer.substitute(example)
         renderer.check(f"example task {number} ({task.get('name', '?')})", task, None, known)
-        if MODULE in task:
+        if module in task:
             task.setdefault("register", f"fd_example_{number}")
             registers.append(task["register"])
         if "register" in task:
@@ -129,20 +156,20 @@ def main(module_path: str, state_path: str, out_tasks: str, out_vars: str) -> in
     if unused:
         renderer.problems.append(f"substitutions no example uses any more (drop them): {unused}")
     if not registers:
-        renderer.problems.append(f"no example calls {MODULE}")
+        renderer.problems.append(f"no example calls {module}")
     if renderer.problems:
         print("EXAMPLES of the module have placeholders the substitution list in "
               f"{os.path.basename(__file__)} does not cover:", file=sys.stderr)
         for problem in renderer.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
-    header = f"# Generated by tests/integration/{os.path.basename(__file__)} from {MODULE} EXAMPLES; do not edit.\n"
+    header = f"# Generated by tests/integration/{os.path.basename(__file__)} from {module} EXAMPLES; do not edit.\n"
     with open(out_tasks, "w", encoding="utf-8") as handle:
         handle.write(header + yaml.safe_dump(rendered, sort_keys=False, width=120))
     with open(out_vars, "w", encoding="utf-8") as handle:
-        handle.write(header + yaml.safe_dump({"fd_example_registers": registers,
-                                              "fd_example_count": len(rendered)}, sort_keys=False))
-    print(f"{len(rendered)} example tasks, {len(registers)} {MODULE} calls -> {out_tasks}")
+        handle.write(header + yaml.safe_dump({"fd_example_registers": registers, "fd_example_count": len(rendered),
+                                              "fd_example_values": values}, sort_keys=False))
+    print(f"{len(rendered)} example tasks, {len(registers)} {module} calls -> {out_tasks}")
     return 0
 
 

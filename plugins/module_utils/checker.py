@@ -177,4 +177,3 @@ def summarize(entries: list) -> dict:
         summary[entry["status"]] = summary.get(entry["status"], 0) + 1
     summary["total"] = len(entries)
     return summary
-

@@ -30,8 +30,9 @@ def test_three_hosts_five_images_cost_five_heads(sandbox, tmp_path):
             client = sandbox.client(host)
             for repo in repos:
                 pull_image(client, registry, repo, "v1")
-                made.append((host, client.containers.create(f"{registry.host}/{repo}:v1", ["sleep", "600"],
-                                                              network_mode="none", labels={"fd.fleet": run})))
+                container = client.containers.create(f"{registry.host}/{repo}:v1", ["sleep", "600"],
+                                                     network_mode="none", labels={"fd.fleet": run})
+                made.append((host, container))
         host_entries = []
         for host in range(3):
             params = default_params(ARGS, docker_host=sandbox.engine(host).docker_host, resolve=False, include_stopped=True,

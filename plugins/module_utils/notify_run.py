@@ -13,7 +13,7 @@ from ansible_collections.freshdock.core.plugins.module_utils.state import StateD
 NOTIFY_ARGS = {
     "events": {"type": "list", "elements": "dict", "required": True},
     "targets": {
-        "type": "list", "elements": "dict", "required": True,
+        "type": "list", "elements": "dict", "default": [],
         "options": {
             "name": {"type": "str"},
             "type": {"type": "str", "required": True, "choices": list(nb.BACKENDS)},
@@ -34,6 +34,7 @@ NOTIFY_ARGS = {
         },
     },
     "summary": {"type": "bool", "default": False},
+    "deliver": {"type": "bool", "default": True},
     "scope": {"type": "str"},
     "state_dir": {"type": "path"},
     "engine_id": {"type": "str", "default": "default"},
@@ -90,7 +91,9 @@ def run_notify(params: dict, check_mode: bool = False) -> tuple:
     state = StateDir(params["state_dir"], params.get("engine_id") or "default") if params.get("state_dir") else None
     fresh, suppressed = _dedup(events, state)
     deliveries, warnings = [], []
-    for target in targets:
+    if params.get("deliver", True) and not targets:
+        raise OptionError("targets is empty: give at least one target, or deliver: false to only de-duplicate")
+    for target in (targets if params.get("deliver", True) else []):
         wanted = [event for event in fresh if event.event in target.events]
         if not wanted:
             continue
@@ -112,5 +115,6 @@ def run_notify(params: dict, check_mode: bool = False) -> tuple:
             if event.event == AVAILABLE and event.digest:
                 state.record_notified(event.container, event.digest)
     result = {"changed": any(d["sent"] for d in deliveries) or (check_mode and bool(deliveries)),
-              "deliveries": deliveries, "suppressed": [event.as_dict() for event in suppressed]}
+              "deliveries": deliveries, "events": [event.as_dict() for event in fresh],
+              "suppressed": [event.as_dict() for event in suppressed]}
     return result, warnings

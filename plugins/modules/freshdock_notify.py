@@ -27,10 +27,10 @@ options:
     elements: dict
     required: true
   targets:
-    description: Where to send them.
+    description: Where to send them (may be empty with O(deliver=false)).
     type: list
     elements: dict
-    required: true
+    default: []
     suboptions:
       name:
         description: A name for messages and results (defaults to type and position).
@@ -97,6 +97,12 @@ options:
     description: Send one message with all events (per target) instead of one per event.
     type: bool
     default: false
+  deliver:
+    description:
+      - V(false) only de-duplicates (and, outside check mode, remembers the V(available) digests) and returns the
+        events still to send in RV(events), so that one controller-side call can send a summary for the whole fleet.
+    type: bool
+    default: true
   scope:
     description: What the summary covers, shown in its title (for example a host name, or V(fleet)).
     type: str
@@ -166,6 +172,11 @@ deliveries:
   elements: dict
   sample: [{"target": "discord[0]", "type": "discord", "event": "failed", "title": "[docker1] Update failed: web",
             "containers": ["web"], "sent": true}]
+events:
+  description: The events after de-duplication (those sent, or to be sent with O(deliver=false)).
+  returned: always
+  type: list
+  elements: dict
 suppressed:
   description: V(available) events not sent because that digest was already announced.
   returned: always

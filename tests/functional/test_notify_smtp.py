@@ -79,7 +79,7 @@ def _params(tls: str, port: int, ca_pem: str, password: str = "s3cret-pw") -> di
               "api_base": None, "host": "127.0.0.1", "port": port, "tls": tls, "username": "mailer", "password": password,
               "sender": "freshdock@example.test", "recipients": ["ops@example.test", "oncall@example.test"],
               "ca_path": ca_pem, "validate_certs": True}
-    return {"events": [EVENT], "targets": [target], "summary": False, "scope": None, "state_dir": None,
+    return {"events": [EVENT], "targets": [target], "summary": False, "deliver": True, "scope": None, "state_dir": None,
             "engine_id": "default", "timeout": 5.0}
 
 

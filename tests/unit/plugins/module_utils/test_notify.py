@@ -28,7 +28,7 @@ def _params(targets: list, events: list, **extra) -> dict:
                  "password": None, "sender": None, "recipients": None, "ca_path": None, "validate_certs": True}
         entry.update(target)
         full.append(entry)
-    return dict({"events": events, "targets": full, "summary": False, "scope": None, "state_dir": None,
+    return dict({"events": events, "targets": full, "summary": False, "deliver": True, "scope": None, "state_dir": None,
                  "engine_id": "default", "timeout": 5.0}, **extra)
 
 
@@ -154,3 +154,13 @@ def test_bad_targets_name_the_problem(target, fragment):
 def test_bad_event_names_the_field():
     with pytest.raises(OptionError, match=r"events\[0\]\.event must be one of"):
         run_notify(_params([{"type": "webhook", "url": "http://127.0.0.1:9/"}], [{"event": "exploded", "container": "x"}]))
+
+
+def test_deliver_false_only_deduplicates(tmp_path):
+    params = _params([], [AVAILABLE, SUCCEEDED], state_dir=str(tmp_path), deliver=False)
+    first, _warnings = run_notify(params)
+    assert [e["event"] for e in first["events"]] == ["available", "succeeded"] and first["deliveries"] == []
+    second, _warnings = run_notify(params)
+    assert [e["event"] for e in second["events"]] == ["succeeded"]
+    with pytest.raises(OptionError, match="targets is empty"):
+        run_notify(dict(params, deliver=True))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# freshdock.core demo: spot containers whose image tag moved in the registry, without pulling anything.
+# freshdock.core demo: the autoupdate role end to end on a private sandbox engine.
 #
 #   bash demo/run.sh [--keep] [--dir DIR]
 #
@@ -7,10 +7,12 @@
 #   --dir DIR  sandbox directory (default /var/tmp/freshdock-demo)
 #
 # Steps: install the tooling (tests/tools/bootstrap.sh), start a private sandbox (its own dockerd with
-# its own socket and no network, plus registries on 127.0.0.1), publish v1 of demo/web and demo/api
-# and run one container on each, publish v2 of demo/web only (and republish demo/api changing only
-# another platform's image), then run playbooks/demo.yml, which calls freshdock.core.freshdock_digest
-# in check mode and asserts: demo-web stale, demo-api current.
+# its own socket and no network, plus registries on 127.0.0.1), publish v1 of four images and run one
+# container on each, publish new versions (web: good; worker: broken; api: only another platform's
+# image changed; cache: new, but the container is in watch mode), then run the role:
+#   1. playbooks/check.yml  - the check-mode report: web and worker would update, nothing changes
+#   2. playbooks/update.yml - web is updated, worker's broken image is rolled back, api and cache untouched
+# and print the fleet report (Markdown; JSON and HTML beside it) after each.
 # Never touches the host's docker daemon. Run as root (or with sudo available) on Debian/Ubuntu.
 # Running it again is fine: an earlier sandbox in DIR is torn down first.
 set -euo pipefail
@@ -47,13 +49,13 @@ cleanup() {
         if [[ "$KEEP" == true ]]; then
             step "Keeping the sandbox (--keep). Re-run the check, or tear it down, with:"
             info "source tests/tools/env.sh"
-            info "ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \$VENV/bin/ansible-playbook --check -i $DEMO_DIR/inventory.ini -e @$DEMO_DIR/demo-vars.yml playbooks/demo.yml"
+            info "\$VENV/bin/ansible-playbook -i $DEMO_DIR/inventory.ini -e @$DEMO_DIR/demo-vars.yml playbooks/check.yml"
             info "PYTHONPATH=\$REPO/tests/sandbox \$VENV/bin/python -m sandbox down --dir $DEMO_DIR"
         else
             step "Tearing down the sandbox in $DEMO_DIR"
             PYTHONPATH="$REPO/tests/sandbox" "$VENV/bin/python" -m sandbox down --dir "$DEMO_DIR" ||
                 info "WARNING: teardown reported problems (see above)"
-            rm -f "$DEMO_DIR/demo-vars.yml" "$DEMO_DIR/inventory.ini"
+            rm -rf "$DEMO_DIR/demo-vars.yml" "$DEMO_DIR/inventory.ini" "$DEMO_DIR/state"
         fi
     fi
     if ((rc == 0)); then
@@ -85,17 +87,24 @@ DOCKER_HOST_URL="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1])
     "$DEMO_DIR/sandbox.json")"
 info "engine: $DOCKER_HOST_URL (the host's /var/run/docker.sock is never used)"
 
-step "Publishing v1 of two images and running one container on each"
+step "Publishing v1 of four images and running one container on each"
 "$PY" demo/images.py start --dir "$DEMO_DIR"
 
-step "Publishing a new demo/web:stable (v2); republishing demo/api:stable for another platform only"
+step "Publishing new versions: web (good), worker (broken), api (other platform only), cache (watched)"
 "$PY" demo/images.py update --dir "$DEMO_DIR"
 
-step "Writing the inventory and the playbook's vars"
+step "Writing the inventory and the role's vars"
 printf 'localhost ansible_connection=local ansible_python_interpreter=%s\n' "$PY" >"$DEMO_DIR/inventory.ini"
 "$PY" demo/images.py vars --dir "$DEMO_DIR" --out "$DEMO_DIR/demo-vars.yml"
+export ANSIBLE_RETRY_FILES_ENABLED=false
 
-step "Running playbooks/demo.yml in check mode: freshdock_digest reports, nothing is pulled or restarted"
-ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_RETRY_FILES_ENABLED=false \
-    "$VENV/bin/ansible-playbook" --check -i "$DEMO_DIR/inventory.ini" -e "@$DEMO_DIR/demo-vars.yml" \
-    playbooks/demo.yml
+step "1/2 Check mode (playbooks/check.yml): which containers are stale? Nothing is pulled, created or stopped"
+"$VENV/bin/ansible-playbook" -i "$DEMO_DIR/inventory.ini" -e "@$DEMO_DIR/demo-vars.yml" playbooks/check.yml
+cat "$DEMO_DIR/report/freshdock-report.md"
+"$PY" demo/images.py verify --dir "$DEMO_DIR" --report "$DEMO_DIR/report/freshdock-report.json"
+
+step "2/2 Real run (playbooks/update.yml): update what is due, health-gated, rolled back when not healthy"
+"$VENV/bin/ansible-playbook" -i "$DEMO_DIR/inventory.ini" -e "@$DEMO_DIR/demo-vars.yml" playbooks/update.yml
+cat "$DEMO_DIR/report/freshdock-report.md"
+"$PY" demo/images.py verify --dir "$DEMO_DIR" --report "$DEMO_DIR/report/freshdock-report.json"
+info "reports: $DEMO_DIR/report/freshdock-report.{md,json,html}"

@@ -40,6 +40,7 @@ unit() {
 }
 
 stage "ruff" "$VENV/bin/ruff" check plugins tests demo
+stage "ansible-lint (production profile)" "$VENV/bin/ansible-lint" --offline roles playbooks
 stage "unit (ansible-core 2.19, Python 3.11)" unit "$VENV" main
 stage "unit (ansible-core 2.17, oldest)" unit "$VENV_OLDEST" oldest
 if [[ -x "$VENV_NEWEST/bin/python" ]]; then

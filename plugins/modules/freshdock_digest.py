@@ -229,6 +229,32 @@ results:
       type: bool
       returned: with O(policy)
       sample: true
+    cleanup:
+      description: With O(policy), whether the old image is to be removed after an update (C(freshdock.cleanup)).
+      type: bool
+      returned: with O(policy)
+      sample: false
+    notify:
+      description: With O(policy), whether events of this container are to be notified (C(freshdock.notify)).
+      type: bool
+      returned: with O(policy)
+      sample: false
+    policy_valid:
+      description: With O(policy), V(false) when a label has an invalid value; such a container is never updated.
+      type: bool
+      returned: with O(policy)
+      sample: true
+    policy_warnings:
+      description: With O(policy), what was wrong with or ignored in the labels.
+      type: list
+      elements: str
+      returned: with O(policy)
+      sample: []
+    compose_project:
+      description: With O(policy), the compose project the container belongs to, if any.
+      type: str
+      returned: with O(policy)
+      sample: shop
     depends_on:
       description: With O(policy), containers to update before this one (network namespace owner, compose depends_on).
       type: list

@@ -298,29 +298,22 @@ engine:
       sample: linux/amd64
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.freshdock.core.plugins.module_utils.digest_run import DIGEST_ARGS, run_digest
 from ansible_collections.freshdock.core.plugins.module_utils.engine import DOCKER_IMPORT_ERROR
-from ansible_collections.freshdock.core.plugins.module_utils.errors import FreshdockError
+from ansible_collections.freshdock.core.plugins.module_utils.module_main import run_logic
 from ansible_collections.freshdock.core.plugins.module_utils.options import ENGINE_ARGS, REGISTRY_ARGS
 from ansible_collections.freshdock.core.plugins.module_utils.transport import REQUESTS_IMPORT_ERROR
 
 
 def main() -> None:
-    argument_spec = dict(DIGEST_ARGS, **ENGINE_ARGS, **REGISTRY_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if DOCKER_IMPORT_ERROR and module.params["resolve_facts"] is None:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
-    if REQUESTS_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    try:
-        result, warnings = run_digest(module.params, module.check_mode)
-    except FreshdockError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=dict(DIGEST_ARGS, **ENGINE_ARGS, **REGISTRY_ARGS), supports_check_mode=True)
+    # The controller-side fleet resolution (resolve_facts) talks to registries only: no Docker SDK needed there.
+    libraries = {"requests": REQUESTS_IMPORT_ERROR}
+    if module.params["resolve_facts"] is None:
+        libraries["docker"] = DOCKER_IMPORT_ERROR
+    module.exit_json(**run_logic(module, run_digest, libraries))
 
 
 if __name__ == "__main__":

@@ -184,24 +184,16 @@ suppressed:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.freshdock.core.plugins.module_utils.errors import FreshdockError
+from ansible_collections.freshdock.core.plugins.module_utils.module_main import run_logic
 from ansible_collections.freshdock.core.plugins.module_utils.notify_run import NOTIFY_ARGS, run_notify
 from ansible_collections.freshdock.core.plugins.module_utils.transport import REQUESTS_IMPORT_ERROR
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=NOTIFY_ARGS, supports_check_mode=True)
-    if REQUESTS_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    try:
-        result, warnings = run_notify(module.params, module.check_mode)
-    except FreshdockError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    module.exit_json(**run_logic(module, run_notify, {"requests": REQUESTS_IMPORT_ERROR}))
 
 
 if __name__ == "__main__":

@@ -200,10 +200,10 @@ pulled:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.freshdock.core.plugins.module_utils.engine import DOCKER_IMPORT_ERROR
-from ansible_collections.freshdock.core.plugins.module_utils.errors import FreshdockError
+from ansible_collections.freshdock.core.plugins.module_utils.module_main import run_logic
 from ansible_collections.freshdock.core.plugins.module_utils.options import ENGINE_ARGS, REGISTRY_ARGS
 from ansible_collections.freshdock.core.plugins.module_utils.transport import REQUESTS_IMPORT_ERROR
 from ansible_collections.freshdock.core.plugins.module_utils.update_run import UPDATE_ARGS, run_update
@@ -211,16 +211,7 @@ from ansible_collections.freshdock.core.plugins.module_utils.update_run import U
 
 def main() -> None:
     module = AnsibleModule(argument_spec=dict(UPDATE_ARGS, **ENGINE_ARGS, **REGISTRY_ARGS), supports_check_mode=True)
-    if DOCKER_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
-    if REQUESTS_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    try:
-        result, warnings = run_update(module.params, module.check_mode)
-    except FreshdockError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in warnings:
-        module.warn(warning)
+    result = run_logic(module, run_update, {"docker": DOCKER_IMPORT_ERROR, "requests": REQUESTS_IMPORT_ERROR})
     if not module._diff:
         result.pop("diff")
     if result.pop("failed"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import subprocess
 import sys
@@ -14,31 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 from fdcheck import image_ids
+from fdplay import ANSIBLE_PLAYBOOK, JWT, REPO, RUN_SH, ansible_env
 
 from sandbox.images import publish
 from sandbox.sandbox import pull_image
 from sandbox.tokenserver import read_token_log
 
-REPO = Path(__file__).resolve().parents[2]
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
-RUN_SH = REPO / "tests" / "integration" / "run.sh"
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}")
-
-
-def _env(**extra: str) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("ANSIBLE_", "DOCKER_")) and key not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(REPO / ".build" / "collections")),
-        ANSIBLE_DEBUG="0",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_RETRY_FILES_ENABLED="0",
-        ANSIBLE_KEEP_REMOTE_FILES="0",
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-    )
-    env.update(extra)
-    return env
+_env = ansible_env
 
 
 def _playbook(tmp_path: Path, module_args: dict, extra_vars: dict | None = None) -> list:

@@ -12,7 +12,9 @@ import sys
 
 import ansible_collections.freshdock.core.plugins.module_utils as package
 
-names = [info.name for info in pkgutil.iter_modules(package.__path__)]
+# module_main imports ansible.module_utils.basic, which ansible-core ships to the node with the module itself.
+NEEDS_ANSIBLE = {"module_main"}
+names = [info.name for info in pkgutil.iter_modules(package.__path__) if info.name not in NEEDS_ANSIBLE]
 for name in names:
     importlib.import_module(f"{package.__name__}.{name}")
 

@@ -35,6 +35,7 @@ NOTIFY_ARGS = {
     },
     "summary": {"type": "bool", "default": False},
     "deliver": {"type": "bool", "default": True},
+    "remember": {"type": "bool", "default": False},
     "scope": {"type": "str"},
     "state_dir": {"type": "path"},
     "engine_id": {"type": "str", "default": "default"},
@@ -111,8 +112,15 @@ def run_notify(params: dict, check_mode: bool = False) -> tuple:
                     warnings.append(f"notification not delivered: {exc}")
             deliveries.append(record)
     if state is not None and not check_mode:
+        # An 'available' digest counts as announced only once a target that wants it got it (or, with deliver:
+        # false and remember: true, once the caller says its own delivery of these events worked).
+        announced = {(d["event"], tuple(d["containers"])) for d in deliveries if d["sent"]}
         for event in fresh:
-            if event.event == AVAILABLE and event.digest:
+            if event.event != AVAILABLE or not event.digest:
+                continue
+            delivered = any(event.container in containers and kind in (AVAILABLE, "summary")
+                            for kind, containers in announced)
+            if delivered or (not params.get("deliver", True) and params.get("remember")):
                 state.record_notified(event.container, event.digest)
     result = {"changed": any(d["sent"] for d in deliveries) or (check_mode and bool(deliveries)),
               "deliveries": deliveries, "events": [event.as_dict() for event in fresh],

@@ -99,10 +99,16 @@ options:
     default: false
   deliver:
     description:
-      - V(false) only de-duplicates (and, outside check mode, remembers the V(available) digests) and returns the
-        events still to send in RV(events), so that one controller-side call can send a summary for the whole fleet.
+      - V(false) only de-duplicates and returns the events still to send in RV(events), so that one controller-side
+        call can send a summary for the whole fleet (then remember them with O(remember=true)).
     type: bool
     default: true
+  remember:
+    description:
+      - With O(deliver=false), remember the V(available) digests of O(events) as announced (call it after the summary
+        of these events was delivered elsewhere). Otherwise a digest is remembered once a target that wants it got it.
+    type: bool
+    default: false
   scope:
     description: What the summary covers, shown in its title (for example a host name, or V(fleet)).
     type: str

@@ -28,7 +28,8 @@ def _params(targets: list, events: list, **extra) -> dict:
                  "password": None, "sender": None, "recipients": None, "ca_path": None, "validate_certs": True}
         entry.update(target)
         full.append(entry)
-    return dict({"events": events, "targets": full, "summary": False, "deliver": True, "scope": None, "state_dir": None,
+    return dict({"events": events, "targets": full, "summary": False, "deliver": True, "remember": False, "scope": None,
+                 "state_dir": None,
                  "engine_id": "default", "timeout": 5.0}, **extra)
 
 
@@ -160,7 +161,22 @@ def test_deliver_false_only_deduplicates(tmp_path):
     params = _params([], [AVAILABLE, SUCCEEDED], state_dir=str(tmp_path), deliver=False)
     first, _warnings = run_notify(params)
     assert [e["event"] for e in first["events"]] == ["available", "succeeded"] and first["deliveries"] == []
+    again, _warnings = run_notify(params)  # nothing was remembered: the summary has not been sent yet
+    assert [e["event"] for e in again["events"]] == ["available", "succeeded"]
+    run_notify(dict(params, remember=True))
     second, _warnings = run_notify(params)
     assert [e["event"] for e in second["events"]] == ["succeeded"]
     with pytest.raises(OptionError, match="targets is empty"):
         run_notify(dict(params, deliver=True))
+
+
+def test_a_failed_delivery_is_not_remembered(tmp_path):
+    closed = _params([{"type": "webhook", "url": "http://127.0.0.1:9/hook"}], [AVAILABLE], state_dir=str(tmp_path),
+                     timeout=2.0)
+    result, warnings = run_notify(closed)
+    assert result["deliveries"][0]["sent"] is False and warnings
+    with FakeRegistry() as fake:
+        bodies = _capture(fake, "/hook")
+        retried, _warnings = run_notify(dict(closed, targets=_params([{"type": "webhook", "url": f"http://{fake.host}/hook"}], [])["targets"]))
+    assert retried["deliveries"][0]["sent"] is True and len(bodies) == 1
+    assert retried["suppressed"] == []

@@ -27,6 +27,7 @@ APT_PACKAGES=(
     python3-pip
     rsync            # tests/tools/sanity.sh copies the collection with it
     shellcheck       # ansible-test's shellcheck sanity test (skipped without it)
+    time             # /usr/bin/time: peak memory figures in benchmarks/
     git
     ca-certificates
 )

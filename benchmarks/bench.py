@@ -180,7 +180,7 @@ class RegistryBench:
         total, rss, remote = 0.0, 0, {}
         start = time.perf_counter()
         for i, ref in enumerate(self.refs(n)):
-            _, child_rss, raw = _communicate_then_wait4(
+            _output, child_rss, raw = _communicate_then_wait4(
                 ["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", creds, f"docker://{ref}"])
             rss = max(rss, child_rss)
             remote[f"{REPO_PREFIX}{i:03d}"] = "sha256:" + hashlib.sha256(raw).hexdigest()

@@ -120,8 +120,8 @@ def update_plan(results) -> list:
     resolve = _resolver(candidates)
     keys = [(_host(entry), _name(entry), index) for index, entry in enumerate(candidates)]
 
-    waits_for: list = [set() for _ in candidates]
-    needed_by: list = [set() for _ in candidates]
+    waits_for: list = [set() for _entry in candidates]
+    needed_by: list = [set() for _entry in candidates]
     for index, entry in enumerate(candidates):
         depends_on = entry.get("depends_on") or []
         if isinstance(depends_on, str):

@@ -197,7 +197,8 @@ def test_gate_without_events_still_decides_and_respects_timeout(docker_client, r
 
 
 def test_last_logs_returns_the_tail_and_never_raises(docker_client, run):
-    cid = run("for i in $(seq 1 30); do echo line $i; done; echo oops >&2; exec sleep 60")
+    # stdout and stderr are separate pipes: the pause makes the engine see "oops" last
+    cid = run("for i in $(seq 1 30); do echo line $i; done; sleep 0.5; echo oops >&2; exec sleep 60")
     deadline = time.time() + 5
     while time.time() < deadline and "oops" not in docker_client.api.logs(cid).decode():
         time.sleep(0.05)

@@ -142,7 +142,7 @@ def test_not_a_list():
 
 def test_every_candidate_exactly_once_and_after_its_dependencies():
     rng = random.Random(7)
-    for _ in range(300):
+    for _round in range(300):
         pool = [f"c{i}" for i in range(rng.randint(1, 8))]
         given = [entry(n, rng.sample(pool, rng.randint(0, min(3, len(pool)))), update_available=rng.random() > 0.2)
                  for n in pool]

@@ -55,7 +55,7 @@ class CallbackModule(CallbackBase):
     def _write(self, result, status, item=False):
         record = {"host": result._host.get_name(), "task": result._task.get_name(), "action": result._task.action,
                   "resolved": getattr(result._task, "resolved_action", None) or result._task.action,
-                  "status": status, "item": item, "time": time.time()}
+                  "status": status, "item": item, "changed": bool(result._result.get("changed")), "time": time.time()}
         with open(os.environ["FD_RECORD"], "a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\\n")
 

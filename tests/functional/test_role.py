@@ -204,6 +204,17 @@ def test_check_costs_one_module_call_per_host_for_one_or_twenty_containers(sandb
     assert len(one.records()) == len(twenty.records())  # not one task result more for 19 more containers
 
 
+def test_python_requirements_are_ensured_on_request(fleet):
+    """freshdock_install_requirements: the role pip-installs what the modules need (here already there: no change)."""
+    task = "Install the Python libraries the freshdock modules need on the managed node"
+    default = fleet.play("update.yml", "--limit", "host0")
+    ensured = fleet.play("update.yml", "--limit", "host0", common={"freshdock_install_requirements": True})
+    assert default.rc == 0 and ensured.rc == 0, ensured
+    assert [r["status"] for r in default.records() if r["task"].endswith(task)] == ["skipped"]
+    [record] = [r for r in ensured.records() if r["task"].endswith(task)]
+    assert (record["status"], record["changed"]) == ("ok", False)
+
+
 def test_resolve_on_controller_asks_each_image_once_for_the_fleet(sandbox, fleet):
     registry = sandbox.registries["bearer"]
     run = run_id()

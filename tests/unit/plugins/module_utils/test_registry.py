@@ -281,3 +281,45 @@ def test_authorization_does_not_follow_a_redirect_to_another_host():
         assert sent["Authorization"].startswith("Basic ")
         [followed] = [headers for method, _path, headers in other.requests if method == "HEAD"]
         assert "Authorization" not in followed
+
+
+def test_identity_token_is_exchanged_with_an_oauth_post():
+    """A config.json identitytoken (refresh token) goes to the realm as an OAuth2 form POST, never as Basic."""
+    forms: list = []
+    with FakeRegistry() as fake:
+        challenge = f'Bearer realm="http://{fake.host}/token",service="fake"'
+        fake.routes[("GET", "/v2/")] = Reply(401, [("WWW-Authenticate", challenge)])
+
+        def token(handler):
+            length = int(handler.headers.get("Content-Length") or 0)
+            forms.append((handler.headers.get("Authorization"), handler.rfile.read(length).decode()))
+            return Reply(200, [("Content-Type", "application/json")], b'{"access_token": "TOKEN"}')
+        fake.routes[("POST", "/token")] = token
+
+        def head(handler):
+            if handler.headers.get("Authorization") != "Bearer TOKEN":
+                return Reply(401, [("WWW-Authenticate", challenge)])
+            return Reply(200, [("Docker-Content-Digest", MANIFEST_DIGEST), ("Content-Type", plat.DOCKER_MANIFEST)])
+        fake.routes[("HEAD", "/v2/")] = head
+        credential = Credential("", "refresh-123", kind="identitytoken", source="config")
+        result = resolve_one(client(fake, {fake.host: credential}), fake)
+    assert isinstance(result, RemoteManifest)
+    [(authorization, form)] = forms
+    assert authorization is None
+    fields = dict(pair.split("=", 1) for pair in form.split("&"))
+    assert fields["grant_type"] == "refresh_token" and fields["refresh_token"] == "refresh-123"
+    assert fields["service"] == "fake" and fields["client_id"] == "freshdock.core"
+    assert fields["scope"] == "repository%3Aapp%3Apull"
+
+
+def test_registry_token_is_sent_as_bearer_without_an_exchange():
+    with FakeRegistry() as fake:
+        challenge = f'Bearer realm="http://{fake.host}/token",service="fake"'
+        fake.routes[("GET", "/v2/")] = Reply(401, [("WWW-Authenticate", challenge)])
+        fake.routes[("HEAD", "/v2/")] = lambda handler: (
+            Reply(200, [("Docker-Content-Digest", MANIFEST_DIGEST), ("Content-Type", plat.DOCKER_MANIFEST)])
+            if handler.headers.get("Authorization") == "Bearer direct-token" else Reply(401, [("WWW-Authenticate", challenge)]))
+        credential = Credential("", "direct-token", kind="registrytoken", source="config")
+        result = resolve_one(client(fake, {fake.host: credential}), fake)
+        assert isinstance(result, RemoteManifest)
+        assert fake.count("GET", "/token") == fake.count("POST", "/token") == 0

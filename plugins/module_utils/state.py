@@ -99,8 +99,13 @@ class StateDir:
             raise StateError(f"cannot write state file {path}: {exc.strerror}") from None
 
     def _remove(self, name: str, suffix: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(self._path(name, suffix))
+        path = self._path(name, suffix)
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StateError(f"cannot remove state file {path}: {exc.strerror}") from None
 
     # -- journal ------------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from ansible_collections.freshdock.core.plugins.module_utils.engine import Engin
 from ansible_collections.freshdock.core.plugins.module_utils.errors import EngineError, FreshdockError
 from ansible_collections.freshdock.core.plugins.module_utils.reference import parse_reference
 from ansible_collections.freshdock.core.plugins.module_utils.registry import RegistryClient
-from ansible_collections.freshdock.core.plugins.module_utils.state import StateDir
+from ansible_collections.freshdock.core.plugins.module_utils.state import StateDir, StateError
 
 LOCK_TIMEOUT = 900.0
 _ARCHIVE_MARK = "-old-"
@@ -194,7 +194,8 @@ class Updater:
             self._gate(journal, new_id)
         except RolledBack as exc:
             return self._rollback(journal, outcome, str(exc), exc.image_fault, netns)
-        except (EngineError, OSError) as exc:
+        except (EngineError, StateError, OSError) as exc:
+            # StateError: the journal could not be written mid-swap (disk full?) - undo rather than leave it half done
             return self._rollback(journal, outcome, str(exc), False, netns)
         return self._commit(journal, outcome, new_image, verdict, hook_set, netns)
 
@@ -315,9 +316,12 @@ class Updater:
         self.timings["rollback"] = round(self.clock() - start, 3)
         if netns and journal["phase"] != ops.PHASE_CREATE:
             outcome.dependents = dependents.recreate(self.engine, netns, journal["name"], restored)
-        if image_fault and journal.get("remote_digest"):
-            self.state.record_failure(journal["name"], journal["remote_digest"], reason)
-        self.state.clear_journal(journal["name"])
+        try:
+            if image_fault and journal.get("remote_digest"):
+                self.state.record_failure(journal["name"], journal["remote_digest"], reason)
+            self.state.clear_journal(journal["name"])
+        except StateError as exc:
+            outcome.warnings.append(f"the original container is back, but {exc}")
         outcome.action, outcome.failed = "rolled_back", self.opts.fail_on_rollback
         outcome.changed = journal["phase"] != ops.PHASE_CREATE or journal.get("new_id") is not None
         outcome.rollback = {"reason": reason, "logs": logs, "restored_id": restored}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 
 import pytest
@@ -45,3 +46,16 @@ def test_sigkill_then_next_run_converges(sandbox, docker_client, service, kill_a
     assert final["action"] in ("updated", "current"), final["msg"]
     assert containers_named(docker_client, service["name"]) == [service["name"]]
     assert docker_client.containers.get(service["name"]).status == "running"
+
+
+@pytest.mark.parametrize("phase", ["rename", "start", "gate"])
+def test_a_journal_that_cannot_be_written_mid_swap_undoes_the_update(sandbox, docker_client, service, phase):
+    publish_app(service["registry"], service["repo"], "v2")
+    child = update_in_child(sandbox, service["name"], service["state"], kill_at=f"fail-journal:{phase}")
+    assert child.returncode == 0, child.stderr[-2000:]
+    result = json.loads(child.stdout)["result"]
+    assert result["action"] == "rolled_back" and "no space left" in result["rollback"]["reason"]
+    assert containers_named(docker_client, service["name"]) == [service["name"]]
+    container = docker_client.containers.get(service["name"])
+    assert (container.id, container.status) == (service["id"], "running")
+    assert container.exec_run(["cat", "/keep/file"]).output == b"precious\n"

@@ -13,9 +13,8 @@ from ansible_collections.freshdock.core.plugins.module_utils.checker import Dige
 from ansible_collections.freshdock.core.plugins.module_utils.engine import Engine
 from ansible_collections.freshdock.core.plugins.module_utils.options import (
     OptionError,
-    credential_store,
     engine_options,
-    registry_settings,
+    registry_client,
 )
 from ansible_collections.freshdock.core.plugins.module_utils.policy_eval import apply_policy
 from ansible_collections.freshdock.core.plugins.module_utils.registry import RegistryClient
@@ -57,13 +56,6 @@ def compile_select(expression: str | None):
                           "it is evaluated over each container's inspect data, e.g. \"Config.Labels.team == 'web'\"") from None
 
 
-def _registry(params: dict, insecure_hint) -> RegistryClient:
-    explicit, options = registry_settings(params)
-    kwargs = {"insecure_hint": insecure_hint} if insecure_hint is not None else {}
-    return RegistryClient(credential_store(params, explicit), options, validate_certs=params["validate_certs"],
-                          timeout=params["timeout"], concurrency=params["concurrency"], **kwargs)
-
-
 def _result(entries: list, registry: RegistryClient | None, engine: dict | None) -> dict:
     return {"changed": False, "results": entries, "summary": summarize(entries),
             "rate_limits": registry.rate_limits if registry else {}, "engine": engine}
@@ -72,7 +64,7 @@ def _result(entries: list, registry: RegistryClient | None, engine: dict | None)
 def resolve_fleet(params: dict) -> tuple:
     """Controller side of resolve_on: controller: verdicts for all hosts' unresolved entries, no engine."""
     targets, pending = fleet.targets_from_entries(params["resolve_facts"])
-    registry = _registry(params, None)
+    registry = registry_client(params)
     checker = DigestChecker(engine=None, registry=registry)
     checker.resolve(targets, pending)
     entries = [result_entry(target) for target in targets]
@@ -88,7 +80,7 @@ def run_digest(params: dict, check_mode: bool = False, engine: Engine | None = N
                           "(container_filters: {} selects every running container)")
     selector = compile_select(params.get("select"))
     engine = engine or Engine(engine_options(params))
-    registry = _registry(params, engine.is_insecure_registry)
+    registry = registry_client(params, engine.is_insecure_registry)
     checker = DigestChecker(engine, registry)
     targets = checker.targets(params.get("images"), params.get("containers"), params.get("container_filters"),
                               params.get("include_stopped", False))

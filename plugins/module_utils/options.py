@@ -11,6 +11,7 @@ from ansible_collections.freshdock.core.plugins.module_utils.credentials import 
 from ansible_collections.freshdock.core.plugins.module_utils.engine import EngineOptions
 from ansible_collections.freshdock.core.plugins.module_utils.errors import FreshdockError
 from ansible_collections.freshdock.core.plugins.module_utils.reference import validate_registry_host
+from ansible_collections.freshdock.core.plugins.module_utils.registry import RegistryClient
 from ansible_collections.freshdock.core.plugins.module_utils.registry_endpoint import RegistryOptions
 
 ENGINE_ARGS = {
@@ -90,8 +91,13 @@ def registry_settings(params: dict) -> tuple:
     return credentials, options
 
 
-def credential_store(params: dict, explicit: dict) -> CredentialStore:
-    return CredentialStore(explicit=explicit, config_path=params.get("docker_config_path"))
+def registry_client(params: dict, insecure_hint=None) -> RegistryClient:
+    """The run's one registry client, from the shared registry options (credentials: client.credentials)."""
+    explicit, options = registry_settings(params)
+    kwargs = {"insecure_hint": insecure_hint} if insecure_hint is not None else {}
+    credentials = CredentialStore(explicit=explicit, config_path=params.get("docker_config_path"))
+    return RegistryClient(credentials, options, validate_certs=params["validate_certs"], timeout=params["timeout"],
+                          concurrency=params["concurrency"], **kwargs)
 
 
 def default_params(spec: dict, **given) -> dict:

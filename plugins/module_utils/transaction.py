@@ -18,7 +18,6 @@ from ansible_collections.freshdock.core.plugins.module_utils import clone, depen
 from ansible_collections.freshdock.core.plugins.module_utils import journal_ops as ops
 from ansible_collections.freshdock.core.plugins.module_utils import verdict as v
 from ansible_collections.freshdock.core.plugins.module_utils.checker import DigestChecker, Target
-from ansible_collections.freshdock.core.plugins.module_utils.credentials import CredentialStore
 from ansible_collections.freshdock.core.plugins.module_utils.engine import Engine
 from ansible_collections.freshdock.core.plugins.module_utils.errors import EngineError, FreshdockError
 from ansible_collections.freshdock.core.plugins.module_utils.reference import parse_reference
@@ -87,11 +86,9 @@ def _describe(data: dict, digest: str | None) -> dict:
 
 
 class Updater:
-    def __init__(self, engine: Engine, registry: RegistryClient, credentials: CredentialStore, options: UpdateOptions,
-                 clock=time.monotonic) -> None:
+    def __init__(self, engine: Engine, registry: RegistryClient, options: UpdateOptions, clock=time.monotonic) -> None:
         self.engine = engine
         self.registry = registry
-        self.credentials = credentials
         self.opts = options
         self.clock = clock
         self.state = StateDir(options.state_dir, engine.engine_id)
@@ -202,7 +199,7 @@ class Updater:
     def _pull(self, image: str, data: dict) -> dict:
         start = self.clock()
         registry = parse_reference(image).registry
-        credential = self.credentials.lookup(registry)
+        credential = self.registry.credentials.lookup(registry)
         auth = None
         if credential is not None:
             auth = {"basic": {"username": credential.username, "password": credential.secret},

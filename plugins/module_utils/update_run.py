@@ -10,12 +10,10 @@ from ansible_collections.freshdock.core.plugins.module_utils.engine import Engin
 from ansible_collections.freshdock.core.plugins.module_utils.errors import InvalidReference
 from ansible_collections.freshdock.core.plugins.module_utils.options import (
     OptionError,
-    credential_store,
     engine_options,
-    registry_settings,
+    registry_client,
 )
 from ansible_collections.freshdock.core.plugins.module_utils.reference import parse_reference
-from ansible_collections.freshdock.core.plugins.module_utils.registry import RegistryClient
 from ansible_collections.freshdock.core.plugins.module_utils.state import DEFAULT_STATE_DIR
 from ansible_collections.freshdock.core.plugins.module_utils.transaction import UpdateOptions, Updater
 
@@ -102,11 +100,7 @@ def update_options(params: dict, check_mode: bool) -> UpdateOptions:
 def run_update(params: dict, check_mode: bool = False) -> tuple:
     """Returns (result dict, warnings)."""
     options = update_options(params, check_mode)
-    explicit, registry_options = registry_settings(params)
     engine = Engine(engine_options(params))
-    credentials = credential_store(params, explicit)
-    registry = RegistryClient(credentials, registry_options, validate_certs=params["validate_certs"],
-                              timeout=params["timeout"], concurrency=params["concurrency"],
-                              insecure_hint=engine.is_insecure_registry)
-    outcome = Updater(engine, registry, credentials, options).run()
+    registry = registry_client(params, engine.is_insecure_registry)
+    outcome = Updater(engine, registry, options).run()
     return outcome.result(), outcome.warnings + registry.warnings
